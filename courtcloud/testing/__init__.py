@@ -1,0 +1,1 @@
+"""Helpers that test suites of the courtcloud tree share (a real PostgreSQL, ...)."""
