@@ -13,6 +13,7 @@ import click
 
 from . import __version__, commands
 
+
 @click.group(help=__doc__, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="courtcloud")
 def cli() -> None:
