@@ -1,0 +1,183 @@
+"""`courtcloud lab up|down|status|images|inventory`: the whole estate on this machine."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from ..model import load_project_estate
+from ._common import fail_on_model_error, project_dir_option
+
+EXIT_FAILED, EXIT_BUSY = 1, 3
+
+
+class ConsoleProgress:
+    """Each step on its own line with a spinner while it runs and its time when done."""
+
+    def __init__(self, console: Console):
+        self.console = console
+        self._status = None
+
+    @contextmanager
+    def step(self, title: str) -> Iterator[None]:
+        start = time.monotonic()
+        with self.console.status(f"{title} ...") as status:
+            self._status = status
+            try:
+                yield
+            except BaseException:
+                self.console.print(f"[red]x[/red] {title} failed after "
+                                   f"{time.monotonic() - start:.1f} s")
+                raise
+            finally:
+                self._status = None
+        self.console.print(f"[green]ok[/green] {title} ({time.monotonic() - start:.1f} s)")
+
+    def log(self, message: str) -> None:
+        self.console.print(f"   {message}", highlight=False)
+
+
+@contextmanager
+def _lab_errors() -> Iterator[None]:
+    from ..lab.podman import LabError
+    from ..lab.state import LabBusy
+
+    try:
+        yield
+    except LabBusy as exc:
+        click.echo(f"courtcloud lab: {exc}", err=True)
+        sys.exit(EXIT_BUSY)
+    except LabError as exc:
+        click.echo(f"courtcloud lab: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+
+
+estate_option = click.option("--estate", default="lab", show_default=True,
+                             help="the estate whose stack files describe the lab")
+
+
+@click.group("lab", help="The whole estate on this machine: podman networks and systemd hosts.")
+def command() -> None:
+    pass
+
+
+@command.command("up")
+@estate_option
+@project_dir_option
+@click.option("--no-host-setup", is_flag=True,
+              help="skip installing host packages and writing the podman settings")
+@click.option("--json", "as_json", is_flag=True, help="print the summary as JSON")
+def up_cmd(estate: str, project_dir: Path, no_host_setup: bool, as_json: bool) -> None:
+    """Build images, networks and hosts; start the package proxy; write the inventory.
+
+    Idempotent: a second run changes nothing. If a step fails, what this run created is
+    removed again. Exit 0 done, 1 failed, 2 bad stack file, 3 another run holds the lab.
+    """
+    from ..lab import lab
+
+    with fail_on_model_error(as_json):
+        model = load_project_estate(project_dir, estate)
+    console = Console(stderr=as_json, width=max(Console().width, 110))
+    start = time.monotonic()
+    with _lab_errors():
+        result = lab.up(model, ConsoleProgress(console), configure_host=not no_host_setup)
+    summary = lab.summary(result)
+    summary["elapsed_s"] = round(time.monotonic() - start, 1)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+        return
+    _print_summary(console, summary)
+
+
+def _print_summary(console: Console, summary: dict) -> None:
+    table = Table(title=f"lab {summary['estate']!r}: {len(summary['hosts'])} hosts, "
+                  f"{len(summary['networks'])} networks", title_justify="left")
+    for col in ("site", "host", "roles", "addresses (zone=address)"):
+        table.add_column(col, no_wrap=col != "roles")
+    for host in summary["hosts"]:
+        table.add_row(host["site"], host["host"], ", ".join(host["roles"]),
+                      " ".join(f"{n.split('-', 2)[-1]}={a}" for n, a in
+                               host["addresses"].items()))
+    console.print(table)
+    changed = len(summary["changed"])
+    console.print(f"{changed} change(s) in {summary['elapsed_s']} s; package proxy on "
+                  f"{', '.join(summary['proxy'])} port 3142")
+    first = summary["hosts"][0]["container"] if summary["hosts"] else "HOST"
+    console.print(f"reach a host:   podman exec -it {first} bash")
+    console.print(f"ansible:        ansible -i {summary['inventory']} all -m ping")
+    console.print("remove the lab: courtcloud lab down")
+
+
+@command.command("down")
+@estate_option
+@click.option("--keep-images", is_flag=True,
+              help="keep the built images and the package cache for a fast next `up`")
+def down_cmd(estate: str, keep_images: bool) -> None:
+    """Remove every host, network and image the lab created (by label), the proxy and state.
+
+    Host packages and /etc/containers/containers.conf stay: they belong to the host.
+    """
+    from ..lab import lab
+
+    console = Console()
+    with _lab_errors():
+        result = lab.down(estate, ConsoleProgress(console), keep_images=keep_images)
+    console.print(f"removed {len(result.removed)} item(s)"
+                  + (": " + ", ".join(result.removed) if result.removed else ""))
+
+
+@command.command("status")
+@estate_option
+@click.option("--json", "as_json", is_flag=True)
+def status_cmd(estate: str, as_json: bool) -> None:
+    """The lab's hosts and whether they run."""
+    from ..lab import lab
+
+    with _lab_errors():
+        rows = lab.status(estate)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title=f"lab {estate!r}")
+    for col in ("host", "site", "state"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(row["host"], row["site"], row["state"])
+    Console().print(table if rows else "the lab has no hosts (courtcloud lab up)")
+
+
+@command.command("images")
+@estate_option
+def images_cmd(estate: str) -> None:
+    """Build only the lab's images (base from debootstrap, host with systemd)."""
+    from ..lab import images
+
+    progress = ConsoleProgress(Console())
+    with _lab_errors():
+        with progress.step("base image"):
+            images.build_base(estate, progress.log)
+        with progress.step("host image"):
+            images.build_host(estate, progress.log)
+
+
+@command.command("inventory")
+@estate_option
+@project_dir_option
+def inventory_cmd(estate: str, project_dir: Path) -> None:
+    """Print the lab's Ansible inventory (YAML), derived from the site model."""
+    import yaml
+
+    from ..inventory import build_inventory
+    from ..lab.lab import lab_connection
+
+    with fail_on_model_error():
+        model = load_project_estate(project_dir, estate)
+    click.echo(yaml.safe_dump(build_inventory(model, lab_connection), sort_keys=False), nl=False)

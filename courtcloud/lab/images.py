@@ -1,0 +1,109 @@
+"""The lab's images, built here: a Debian base from debootstrap, imported (no registry can
+be pulled from), and the host image with systemd built on it."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from .plan import BASE_IMAGE, HOST_IMAGE
+from .podman import LABEL, RECIPE, LabError, exists, podman, podman_json
+
+SUITE = "bookworm"
+HOST_CONTEXT = Path(__file__).parent / "images" / "host"
+DEFAULT_MIRROR = "http://deb.debian.org/debian"
+
+
+def host_mirror(sources: tuple[Path, ...] = (Path("/etc/apt/sources.list"),
+                                             Path("/etc/apt/sources.list.d"))) -> str:
+    """The Debian archive URI the host's own apt sources name (one-line or deb822 format)."""
+    files: list[Path] = []
+    for src in sources:
+        if src.is_dir():
+            files += sorted(src.glob("*.list")) + sorted(src.glob("*.sources"))
+        elif src.exists():
+            files.append(src)
+    for path in files:
+        text = path.read_text(errors="replace")
+        for match in re.finditer(r"^\s*(?:deb\s+(?:\[[^\]]*\]\s+)?|URIs:\s*)(\S+)", text, re.M):
+            uri = match.group(1).rstrip("/")
+            if re.search(r"/debian$", uri) and uri.startswith("http"):
+                return uri
+    return DEFAULT_MIRROR
+
+
+def _recipe(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+
+
+def base_recipe(mirror: str) -> str:
+    return _recipe("debootstrap", "minbase", SUITE, mirror)
+
+
+def host_recipe(base_id: str) -> str:
+    files = sorted(p for p in HOST_CONTEXT.rglob("*") if p.is_file())
+    return _recipe(base_id, *(p.name + p.read_text() for p in files))
+
+
+def image_recipe(name: str) -> str | None:
+    if not exists("image", name):
+        return None
+    info = podman_json("image", "inspect", name)[0]
+    return (info.get("Labels") or {}).get(RECIPE)
+
+
+def image_id(name: str) -> str:
+    return podman_json("image", "inspect", name)[0]["Id"][:12]
+
+
+def build_base(estate: str, log: Callable[[str], None]) -> bool:
+    """Build the base image unless one from the same recipe exists. True if built."""
+    mirror = host_mirror()
+    recipe = base_recipe(mirror)
+    if image_recipe(BASE_IMAGE) == recipe:
+        return False
+    if shutil.which("debootstrap") is None:
+        raise LabError("debootstrap is missing: apt-get install debootstrap")
+    with tempfile.TemporaryDirectory(prefix="courtcloud-rootfs-") as tmp:
+        root = Path(tmp) / "rootfs"
+        log(f"debootstrap --variant=minbase {SUITE} from {mirror}")
+        proc = subprocess.run(
+            ["debootstrap", "--variant=minbase", "--include=ca-certificates", SUITE, str(root),
+             mirror], capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise LabError(f"debootstrap failed: {(proc.stderr or proc.stdout).strip()[-800:]}\n"
+                           f"check that {mirror} is reachable from this machine")
+        # The archive the host uses, in the image too; the lab's hosts reach it by the proxy.
+        (root / "etc/apt/sources.list").write_text(
+            f"deb {mirror} {SUITE} main\ndeb {mirror} {SUITE}-updates main\n")
+        shutil.rmtree(root / "var/cache/apt/archives", ignore_errors=True)
+        (root / "var/cache/apt/archives/partial").mkdir(parents=True, exist_ok=True)
+        log("importing the root file system")
+        tar = subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
+        assert tar.stdout is not None
+        proc = subprocess.run(
+            ["podman", "import", "--change", f"LABEL {LABEL}={estate}",
+             "--change", f"LABEL {RECIPE}={recipe}", "--change", 'CMD ["/bin/bash"]',
+             "-", BASE_IMAGE], stdin=tar.stdout, capture_output=True, text=True, check=False)
+        tar.stdout.close()
+        tar.wait()
+        if proc.returncode != 0 or tar.returncode != 0:
+            raise LabError(f"podman import failed: {proc.stderr.strip()[-800:]}")
+    return True
+
+
+def build_host(estate: str, log: Callable[[str], None]) -> bool:
+    """Build the host image on the base unless one from the same recipe exists."""
+    recipe = host_recipe(image_id(BASE_IMAGE))
+    if image_recipe(HOST_IMAGE) == recipe:
+        return False
+    log("podman build of the host image (systemd, python3, sshd)")
+    podman("build", "--build-arg", f"BASE={BASE_IMAGE}", "--label", f"{LABEL}={estate}",
+           "--label", f"{RECIPE}={recipe}", "--layers=false", "-t", HOST_IMAGE,
+           str(HOST_CONTEXT), timeout=1800)
+    return True

@@ -1,0 +1,290 @@
+"""Bringing the lab up and down: the steps, in order, each idempotent.
+
+`up` converges the machine on the plan derived from the site model and undoes what it
+created itself if a step fails; `down` removes what carries the lab's label, nothing else.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import yaml
+
+from ..inventory import build_inventory
+from ..model import Estate, Host
+from . import hostprep, images
+from .plan import BASE_IMAGE, HOST_IMAGE, HostSpec, LabPlan, lab_plan
+from .podman import LABEL, RECIPE, LabError, exists, labelled, podman, podman_json
+from .proxy import PackageProxy
+from .state import Undo, lab_lock, state_dir
+
+BOOT_TIMEOUT_S = 90
+
+
+class Progress(Protocol):
+    def step(self, title: str) -> Any: ...  # a context manager around one step
+    def log(self, message: str) -> None: ...
+
+
+@dataclass
+class UpResult:
+    plan: LabPlan
+    changed: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    inventory: Path | None = None
+    proxy: list[str] = field(default_factory=list)
+
+
+class _Timed:
+    def __init__(self, progress: Progress, result: UpResult):
+        self.progress, self.result = progress, result
+
+    @contextmanager
+    def __call__(self, title: str) -> Iterator[None]:
+        start = time.monotonic()
+        with self.progress.step(title):
+            yield
+        self.result.timings[title] = round(time.monotonic() - start, 2)
+
+
+def up(estate: Estate, progress: Progress, *, configure_host: bool = True) -> UpResult:
+    plan = lab_plan(estate)
+    directory = state_dir(estate.name)
+    result = UpResult(plan)
+    timed = _Timed(progress, result)
+    with lab_lock(directory):
+        undo = Undo()
+        try:
+            if configure_host:
+                with timed("host packages"):
+                    added = hostprep.install_packages(progress.log)
+                    if added:
+                        result.changed.append(f"installed {', '.join(added)}")
+                with timed("podman settings"):
+                    if hostprep.write_containers_conf():
+                        result.changed.append(f"wrote {hostprep.CONTAINERS_CONF}")
+            with timed("base image"):
+                if images.build_base(estate.name, progress.log):
+                    result.changed.append(f"built {BASE_IMAGE}")
+            with timed("host image"):
+                if images.build_host(estate.name, progress.log):
+                    result.changed.append(f"built {HOST_IMAGE}")
+            with timed(f"networks ({len(plan.networks)})"):
+                _converge_networks(plan, result, undo, progress)
+            with timed(f"hosts ({len(plan.hosts)})"):
+                _converge_hosts(plan, result, undo, progress)
+            with timed("package proxy"):
+                proxy = PackageProxy(directory)
+                gateways = [str(n.gateway) for n in plan.networks]
+                was_running = proxy.pid() is not None
+                if proxy.ensure(gateways):
+                    result.changed.append("started the package proxy")
+                    if not was_running:
+                        undo.add("package proxy", proxy.stop)
+                result.proxy = proxy.bound()
+            with timed("inventory"):
+                result.inventory = _write_inventory(estate, directory, result)
+        except BaseException:
+            problems = undo.run()
+            if problems:
+                progress.log("could not undo: " + "; ".join(problems))
+            raise
+    return result
+
+
+def _converge_networks(plan: LabPlan, result: UpResult, undo: Undo, progress: Progress) -> None:
+    wanted = {n.name: n for n in plan.networks}
+    for net in labelled("network", plan.estate):
+        if net["name"] not in wanted:
+            _remove_stale_network(net["name"], plan, result, progress)
+    for spec in plan.networks:
+        if exists("network", spec.name):
+            info = podman_json("network", "inspect", spec.name)[0]
+            labels = info.get("labels") or {}
+            if labels.get(LABEL) != plan.estate:
+                raise LabError(f"network {spec.name} exists but is not the lab's (no "
+                               f"{LABEL}={plan.estate} label): remove or rename it")
+            if labels.get(RECIPE) == spec.recipe:
+                continue
+            progress.log(f"network {spec.name} changed in the model: recreating it")
+            _remove_containers_on(spec.name)
+            podman("network", "rm", spec.name)
+        podman(*spec.create_args())
+        undo.add(f"network {spec.name}", lambda n=spec.name: podman("network", "rm", "-f", n))
+        result.changed.append(f"created network {spec.name} ({spec.subnet})")
+
+
+def _remove_stale_network(name: str, plan: LabPlan, result: UpResult,
+                          progress: Progress) -> None:
+    progress.log(f"network {name} is no longer in the model: removing it")
+    _remove_containers_on(name)
+    podman("network", "rm", "-f", name)
+    result.changed.append(f"removed network {name}")
+
+
+def _remove_containers_on(network: str) -> None:
+    for ctr in podman_json("ps", "-a", "--filter", f"network={network}"):
+        podman("rm", "-f", "-t", "2", ctr["Id"])
+
+
+def _converge_hosts(plan: LabPlan, result: UpResult, undo: Undo, progress: Progress) -> None:
+    wanted = {h.container: h for h in plan.hosts}
+    for ctr in labelled("container", plan.estate):
+        name = ctr["Names"][0]
+        if name not in wanted:
+            progress.log(f"host {name} is no longer in the model: removing it")
+            podman("rm", "-f", "-t", "2", name)
+            result.changed.append(f"removed host {name}")
+    image = images.image_id(HOST_IMAGE)
+    todo: list[tuple[HostSpec, str]] = []
+    for spec in plan.hosts:
+        action = _host_action(spec, image)
+        if action:
+            todo.append((spec, action))
+
+    def apply(item: tuple[HostSpec, str]) -> str:
+        spec, action = item
+        if action == "start":
+            podman("start", spec.container)
+            return f"started host {spec.container}"
+        if action == "recreate":
+            podman("rm", "-f", "-t", "2", spec.container)
+        podman(*spec.run_args(image))
+        undo.add(f"host {spec.container}",
+                 lambda c=spec.container: podman("rm", "-f", "-t", "2", c))
+        return f"{'re' if action == 'recreate' else ''}created host {spec.container}"
+
+    # podman serialises what must be; four at a time keeps two cores busy, not swamped.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for message in pool.map(apply, todo):
+            progress.log(message)
+            result.changed.append(message)
+    _wait_for_boot([s for s, _ in todo], progress)
+
+
+def _host_action(spec: HostSpec, image: str) -> str | None:
+    if not exists("container", spec.container):
+        return "create"
+    info = podman_json("container", "inspect", spec.container)[0]
+    labels = info["Config"].get("Labels") or {}
+    if labels.get(LABEL) != spec.estate:
+        raise LabError(f"container {spec.container} exists but is not the lab's: remove or "
+                       "rename it")
+    if labels.get(RECIPE) != spec.recipe or labels.get("io.courtcloud.image") != image:
+        return "recreate"
+    return None if info["State"]["Running"] else "start"
+
+
+def _wait_for_boot(specs: list[HostSpec], progress: Progress) -> None:
+    """Wait until systemd in each new host has finished booting (running or degraded)."""
+    deadline = time.monotonic() + BOOT_TIMEOUT_S
+    for spec in specs:
+        while True:
+            proc = podman("exec", spec.container, "systemctl", "is-system-running",
+                          check=False, timeout=30)
+            state = proc.stdout.strip()
+            if state in ("running", "degraded"):
+                if state == "degraded":
+                    failed = podman("exec", spec.container, "systemctl", "--failed",
+                                    "--no-legend", "--plain", check=False).stdout.strip()
+                    progress.log(f"{spec.container}: booted degraded: {failed}")
+                break
+            if time.monotonic() > deadline:
+                raise LabError(f"{spec.container} did not finish booting in {BOOT_TIMEOUT_S} s "
+                               f"(systemd says {state or proc.stderr.strip()}); see "
+                               f"`podman logs {spec.container}`")
+            time.sleep(0.5)
+
+
+def _write_inventory(estate: Estate, directory: Path, result: UpResult) -> Path:
+    inventory = build_inventory(estate, lab_connection)
+    path = directory / "inventory.yml"
+    text = "# Managed by courtcloud: the lab's Ansible inventory, derived from the site model.\n"
+    text += yaml.safe_dump(inventory, sort_keys=False)
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+        result.changed.append(f"wrote {path}")
+    return path
+
+
+def lab_connection(host: Host) -> dict[str, Any]:
+    return {"ansible_connection": "containers.podman.podman", "ansible_host": f"cc-{host.name}"}
+
+
+@dataclass
+class DownResult:
+    removed: list[str] = field(default_factory=list)
+
+
+def down(estate_name: str, progress: Progress, *, keep_images: bool = False) -> DownResult:
+    """Remove every container, network and image labelled for this estate, the proxy and the
+    lab's state. Host packages and the podman settings stay: they are the host's, not the lab's."""
+    directory = state_dir(estate_name)
+    result = DownResult()
+    with lab_lock(directory):
+        with progress.step("package proxy"):
+            if PackageProxy(directory).stop():
+                result.removed.append("package proxy")
+        if shutil.which("podman") is None:
+            progress.log("podman is not installed: there are no lab containers to remove")
+        else:
+            with progress.step("hosts"):
+                names = [c["Names"][0] for c in labelled("container", estate_name)]
+                if names:
+                    podman("rm", "-f", "-t", "2", *names)
+                result.removed += [f"host {n}" for n in names]
+            with progress.step("networks"):
+                nets = [n["name"] for n in labelled("network", estate_name)]
+                if nets:
+                    podman("network", "rm", "-f", *nets)
+                result.removed += [f"network {n}" for n in nets]
+            if not keep_images:
+                with progress.step("images"):
+                    for name in (HOST_IMAGE, BASE_IMAGE):
+                        if exists("image", name) and images.image_recipe(name) is not None:
+                            podman("rmi", "-f", name)
+                            result.removed.append(f"image {name}")
+        for child in sorted(directory.iterdir()) if directory.exists() else []:
+            if child.name == "lab.lock" or (keep_images and child.name == "cache"):
+                continue
+            if child.is_dir():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+    return result
+
+
+def status(estate_name: str) -> list[dict[str, Any]]:
+    rows = []
+    for ctr in labelled("container", estate_name):
+        rows.append({"host": ctr["Names"][0], "state": ctr["State"],
+                     "site": (ctr.get("Labels") or {}).get("io.courtcloud.site", "")})
+    return rows
+
+
+def host_exec(container: str, *command: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return podman("exec", container, *command, check=False, timeout=timeout)
+
+
+def summary(result: UpResult) -> dict[str, Any]:
+    return {
+        "estate": result.plan.estate,
+        "hosts": [{"host": h.hostname, "container": h.container, "site": h.site,
+                   "roles": list(h.roles), "zone": h.home_zone,
+                   "addresses": dict(h.networks)} for h in result.plan.hosts],
+        "networks": [{"name": n.name, "subnet": str(n.subnet), "gateway": str(n.gateway)}
+                     for n in result.plan.networks],
+        "proxy": result.proxy,
+        "inventory": str(result.inventory) if result.inventory else None,
+        "changed": result.changed,
+        "timings_s": result.timings,
+    }
+

@@ -1,0 +1,127 @@
+"""What the lab is made of, derived from the site model alone (no podman needed):
+one internal network per zone of each site, one systemd container per host."""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+from dataclasses import asdict, dataclass
+
+from ..model import Estate, estate_hosts, gateway
+from .podman import LABEL, RECIPE
+
+BASE_IMAGE = "localhost/courtcloud/base:bookworm"
+HOST_IMAGE = "localhost/courtcloud/host:bookworm"
+PROXY_NAME = "courtcloud-apt-proxy"  # the name hosts use for the package proxy
+PROXY_PORT = 3142
+
+
+def _digest(value: object) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    name: str
+    site: str
+    zone: str
+    subnet: ipaddress.IPv4Network
+    gateway: ipaddress.IPv4Address
+    estate: str
+
+    @property
+    def recipe(self) -> str:
+        return _digest([str(self.subnet), str(self.gateway)])
+
+    def create_args(self) -> list[str]:
+        # --internal: no route out of the lab, as on a court intranet.
+        return ["network", "create", "--internal", "--driver", "bridge",
+                "--subnet", str(self.subnet), "--gateway", str(self.gateway),
+                "--label", f"{LABEL}={self.estate}", "--label", f"{RECIPE}={self.recipe}",
+                "--label", f"io.courtcloud.site={self.site}",
+                "--label", f"io.courtcloud.zone={self.zone}", self.name]
+
+
+@dataclass(frozen=True)
+class HostSpec:
+    container: str
+    hostname: str
+    site: str
+    pool: str
+    roles: tuple[str, ...]
+    home_zone: str
+    networks: tuple[tuple[str, str], ...]  # (network name, address), home zone first
+    hosts_entries: tuple[tuple[str, str], ...]  # (name, address) written to /etc/hosts
+    memory_mb: int
+    estate: str
+    image: str = HOST_IMAGE
+
+    @property
+    def address(self) -> str:
+        return self.networks[0][1]
+
+    @property
+    def recipe(self) -> str:
+        return _digest({k: v for k, v in asdict(self).items() if k != "container"})
+
+    def run_args(self, image_id: str) -> list[str]:
+        args = ["run", "-d", "--name", self.container, "--hostname", self.hostname,
+                "--label", f"{LABEL}={self.estate}", "--label", f"{RECIPE}={self.recipe}",
+                "--label", f"io.courtcloud.site={self.site}",
+                "--label", f"io.courtcloud.image={image_id}",
+                "--systemd", "always", "--stop-signal", "SIGRTMIN+3",
+                "--memory", f"{self.memory_mb}m",
+                # Ansible and drills need to manage services, time and firewalls like on a VM.
+                "--cap-add", "AUDIT_WRITE,AUDIT_CONTROL,NET_ADMIN,SYS_TIME",
+                "--tmpfs", "/tmp", "--tmpfs", "/run", "--tmpfs", "/run/lock"]
+        for network, address in self.networks:
+            args += ["--network", f"{network}:ip={address}"]
+        for name, address in self.hosts_entries:
+            args += ["--add-host", f"{name}:{address}"]
+        return [*args, self.image, "/sbin/init"]
+
+
+@dataclass(frozen=True)
+class LabPlan:
+    estate: str
+    networks: tuple[NetworkSpec, ...]
+    hosts: tuple[HostSpec, ...]
+
+    def network_for(self, site: str, zone: str) -> NetworkSpec:
+        return next(n for n in self.networks if n.site == site and n.zone == zone)
+
+
+def network_name(site: str, zone: str) -> str:
+    return f"cc-{site}-{zone}"
+
+
+# A lab host gets the memory its flavor asks for, capped: the whole lab must fit one machine.
+LAB_MEMORY_CAP_MB = 2048
+
+
+def lab_plan(estate: Estate) -> LabPlan:
+    networks = tuple(
+        NetworkSpec(network_name(site.name, zone.name), site.name, zone.name, zone.cidr,
+                    gateway(zone), estate.name)
+        for site in estate.sites for zone in site.zones
+    )
+    hosts = estate_hosts(estate)
+    # Names resolve across every network of the lab: short name and FQDN, home address.
+    entries: list[tuple[str, str]] = []
+    for host in hosts:
+        entries += [(host.name, str(host.address)),
+                    (host.fqdn(estate.court.domain), str(host.address))]
+    zones = {(s.name, z.name): z for s in estate.sites for z in s.zones}
+    specs = []
+    for host in hosts:
+        home = zones[(host.site, host.home_zone)]
+        own = [(PROXY_NAME, str(gateway(home)))]
+        specs.append(HostSpec(
+            container=f"cc-{host.name}", hostname=host.name, site=host.site, pool=host.pool,
+            roles=tuple(str(r) for r in host.roles), home_zone=host.home_zone,
+            networks=tuple((network_name(host.site, z), str(a)) for z, a in host.addresses.items()),
+            hosts_entries=tuple(own + entries),
+            memory_mb=min(host.flavor.memory_gb * 1024, LAB_MEMORY_CAP_MB),
+            estate=estate.name))
+    return LabPlan(estate.name, networks, tuple(specs))

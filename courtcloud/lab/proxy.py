@@ -1,0 +1,80 @@
+"""The lab's package proxy: apt-cacher-ng on the host, listening only on the gateway
+addresses of the lab's networks, so hosts with no route out can still install packages."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from .plan import PROXY_PORT
+from .podman import LabError
+
+
+def host_addresses() -> set[str]:
+    proc = subprocess.run(["ip", "-j", "-4", "addr"], capture_output=True, text=True, check=True)
+    return {a["local"] for link in json.loads(proc.stdout) for a in link.get("addr_info", [])}
+
+
+class PackageProxy:
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.pidfile = directory / "apt-cacher-ng.pid"
+        self.bindfile = directory / "apt-cacher-ng.bind"
+
+    def pid(self) -> int | None:
+        try:
+            pid = int(self.pidfile.read_text().strip())
+            os.kill(pid, 0)
+            return pid
+        except (OSError, ValueError):
+            return None
+
+    def bound(self) -> list[str]:
+        return self.bindfile.read_text().split() if self.bindfile.exists() else []
+
+    def ensure(self, gateways: list[str]) -> bool:
+        """Run the proxy on those gateway addresses that are up. True if (re)started."""
+        wanted = sorted(set(gateways) & host_addresses())
+        if not wanted:
+            raise LabError("no lab network has a bridge up; the proxy has nowhere to listen")
+        if self.pid() and self.bound() == wanted:
+            return False
+        self.stop()
+        for sub in ("cache", "log"):
+            (self.directory / sub).mkdir(parents=True, exist_ok=True)
+        proc = subprocess.run(
+            ["apt-cacher-ng", "-c", "/etc/apt-cacher-ng", "ForeGround=0",
+             f"CacheDir={self.directory / 'cache'}", f"LogDir={self.directory / 'log'}",
+             f"PidFile={self.pidfile}", f"Port={PROXY_PORT}",
+             f"BindAddress={' '.join(wanted)}", "ExThreshold=4"],
+            capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise LabError(f"apt-cacher-ng did not start: {proc.stderr.strip()[-400:]}")
+        for _ in range(50):
+            if self.pid():
+                break
+            time.sleep(0.1)
+        else:
+            raise LabError(f"apt-cacher-ng did not write {self.pidfile}; see "
+                           f"{self.directory / 'log'}")
+        self.bindfile.write_text(" ".join(wanted))
+        return True
+
+    def stop(self) -> bool:
+        pid = self.pid()
+        if pid is None:
+            return False
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(50):
+            try:
+                os.kill(pid, 0)
+            except OSError:
+                break
+            time.sleep(0.1)
+        self.pidfile.unlink(missing_ok=True)
+        self.bindfile.unlink(missing_ok=True)
+        return True
