@@ -1,0 +1,1 @@
+"""The court's OCR logic, free of web and database types."""

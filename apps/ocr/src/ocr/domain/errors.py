@@ -1,0 +1,16 @@
+"""Errors a caller can fix, each with a stable code that the API turns into problem details."""
+
+from __future__ import annotations
+
+
+class InputRejected(Exception):
+    """The submitted file cannot be processed as it is; the message says why and what to do."""
+
+    status = 422
+
+    def __init__(self, code: str, detail: str, *, status: int | None = None) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        if status is not None:
+            self.status = status

@@ -1,0 +1,1 @@
+"""Database access: the full-text index of case pages."""
