@@ -36,7 +36,7 @@ class StackFile:
     stack: str
     estate: str
     config: dict[str, Any]  # the courtcloud:* keys, prefix removed
-    root: yaml.Node  # for line numbers in problems
+    root: yaml.Node | None  # for line numbers in problems
 
 
 def stack_name(path: Path) -> str:
@@ -71,6 +71,25 @@ def read_stack(path: Path) -> StackFile:
                                   "put the courtcloud:* keys under a top-level 'config:'")])
     config = {k[len(PREFIX):]: v for k, v in data["config"].items()
               if isinstance(k, str) and k.startswith(PREFIX)}
+    return _stack_file(path, name, config, root)
+
+
+def stack_from_config(path: Path, config: dict[str, Any]) -> StackFile:
+    """A stack whose courtcloud:* values (prefix removed) come from elsewhere - a running
+    Pulumi program's config - rather than from the file at `path`. The file, when it exists,
+    is read only so that problems can name a line."""
+    path = Path(path)
+    root: yaml.Node | None = None
+    if path.is_file():
+        try:
+            root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        except yaml.YAMLError:
+            root = None
+    return _stack_file(path, stack_name(path), dict(config), root)
+
+
+def _stack_file(path: Path, name: str, config: dict[str, Any], root: Any) -> StackFile:
+    shown = path.name
     problems = [
         Problem(shown, f"{PREFIX}{key}", "is missing", f"add config key {PREFIX}{key}",
                 line=_line(root, ["config"]))
@@ -89,7 +108,11 @@ def read_stack(path: Path) -> StackFile:
 
 def load_estate(paths: list[Path]) -> Estate:
     """Load and validate the estate made of these stack files (all of one estate)."""
-    stacks = [read_stack(p) for p in paths]
+    return load_stacks([read_stack(p) for p in paths])
+
+
+def load_stacks(stacks: list[StackFile]) -> Estate:
+    """Load and validate the estate made of these stacks (all of one estate)."""
     if not stacks:
         raise ModelError([Problem("(none)", "(files)", "no stack file given",
                                   "name at least one Pulumi.<stack>.yaml")])
@@ -170,6 +193,15 @@ def validate_file(path: Path, directory: Path | None = None) -> Estate:
     siblings = project_stacks(directory or path.parent).get(mine.estate, [])
     others = [p for p in siblings if stack_name(p) != mine.stack]
     return load_estate([path, *others])
+
+
+def validate_config(path: Path, config: dict[str, Any]) -> Estate:
+    """Validate the stack at `path` with its courtcloud:* values taken from `config` (as a
+    Pulumi program receives them), together with the other stack files of its estate."""
+    mine = stack_from_config(path, config)
+    siblings = project_stacks(Path(path).parent).get(mine.estate, [])
+    others = [read_stack(p) for p in siblings if stack_name(p) != mine.stack]
+    return load_stacks([mine, *others])
 
 
 # --- problem reporting ------------------------------------------------------------------

@@ -44,6 +44,7 @@ class ZoneKind(StrEnum):
     exchange_internet = "exchange-internet"  # the data-exchange gateway's internet side
     exchange_intranet = "exchange-intranet"  # its court-intranet side
     backup = "backup"  # the DR site's vault
+    interconnect = "interconnect"  # the site's end of the cross-site link (routers only)
 
 
 class HostRole(StrEnum):
