@@ -1,0 +1,1 @@
+"""The evidence chain's logic: free of web and database types."""
