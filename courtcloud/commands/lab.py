@@ -104,8 +104,7 @@ def _print_summary(console: Console, summary: dict) -> None:
         table.add_column(col, no_wrap=col != "roles")
     for host in summary["hosts"]:
         table.add_row(host["site"], host["host"], ", ".join(host["roles"]),
-                      " ".join(f"{n.split('-', 2)[-1]}={a}" for n, a in
-                               host["addresses"].items()))
+                      " ".join(f"{z}={a}" for z, a in host["addresses"].items()))
     console.print(table)
     changed = len(summary["changed"])
     console.print(f"{changed} change(s) in {summary['elapsed_s']} s; package proxy on "

@@ -20,7 +20,7 @@ import yaml
 
 from ..inventory import build_inventory
 from ..model import Estate, Host
-from . import hostprep, images
+from . import hostprep, images, router
 from .plan import BASE_IMAGE, HOST_IMAGE, HostSpec, LabPlan, lab_plan
 from .podman import LABEL, RECIPE, LabError, exists, labelled, podman, podman_json
 from .proxy import PackageProxy
@@ -81,6 +81,8 @@ def up(estate: Estate, progress: Progress, *, configure_host: bool = True) -> Up
                 _converge_networks(plan, result, undo, progress)
             with timed(f"hosts ({len(plan.hosts)})"):
                 _converge_hosts(plan, result, undo, progress)
+            with timed("router and routes"):
+                _converge_routing(plan, result, undo)
             with timed("package proxy"):
                 proxy = PackageProxy(directory)
                 gateways = [str(n.gateway) for n in plan.networks]
@@ -170,6 +172,19 @@ def _converge_hosts(plan: LabPlan, result: UpResult, undo: Undo, progress: Progr
     _wait_for_boot([s for s, _ in todo], progress)
 
 
+def _converge_routing(plan: LabPlan, result: UpResult, undo: Undo) -> None:
+    had_table = router.current_bridges(plan.estate) is not None
+    if router.ensure(plan):
+        result.changed.append("routed between the lab's zones")
+        if not had_table:
+            undo.add("lab router", lambda: router.remove(plan.estate))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        added = pool.map(lambda spec: router.ensure_routes(plan, spec), plan.hosts)
+        for spec, changed in zip(plan.hosts, added, strict=True):
+            if changed:
+                result.changed.append(f"routes on {spec.container}")
+
+
 def _host_action(spec: HostSpec, image: str) -> str | None:
     if not exists("container", spec.container):
         return "create"
@@ -233,6 +248,9 @@ def down(estate_name: str, progress: Progress, *, keep_images: bool = False) -> 
         with progress.step("package proxy"):
             if PackageProxy(directory).stop():
                 result.removed.append("package proxy")
+        with progress.step("router"):
+            if shutil.which("nft") and router.remove(estate_name):
+                result.removed.append("lab router (nftables table)")
         if shutil.which("podman") is None:
             progress.log("podman is not installed: there are no lab containers to remove")
         else:
@@ -279,7 +297,7 @@ def summary(result: UpResult) -> dict[str, Any]:
         "estate": result.plan.estate,
         "hosts": [{"host": h.hostname, "container": h.container, "site": h.site,
                    "roles": list(h.roles), "zone": h.home_zone,
-                   "addresses": dict(h.networks)} for h in result.plan.hosts],
+                   "addresses": dict(h.zone_addresses)} for h in result.plan.hosts],
         "networks": [{"name": n.name, "subnet": str(n.subnet), "gateway": str(n.gateway)}
                      for n in result.plan.networks],
         "proxy": result.proxy,

@@ -52,6 +52,7 @@ class HostSpec:
     roles: tuple[str, ...]
     home_zone: str
     networks: tuple[tuple[str, str], ...]  # (network name, address), home zone first
+    zone_addresses: tuple[tuple[str, str], ...]  # (zone name, address), the same order
     hosts_entries: tuple[tuple[str, str], ...]  # (name, address) written to /etc/hosts
     memory_mb: int
     estate: str
@@ -121,6 +122,7 @@ def lab_plan(estate: Estate) -> LabPlan:
             container=f"cc-{host.name}", hostname=host.name, site=host.site, pool=host.pool,
             roles=tuple(str(r) for r in host.roles), home_zone=host.home_zone,
             networks=tuple((network_name(host.site, z), str(a)) for z, a in host.addresses.items()),
+            zone_addresses=tuple((z, str(a)) for z, a in host.addresses.items()),
             hosts_entries=tuple(own + entries),
             memory_mb=min(host.flavor.memory_gb * 1024, LAB_MEMORY_CAP_MB),
             estate=estate.name))

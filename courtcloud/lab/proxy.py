@@ -44,14 +44,9 @@ class PackageProxy:
         if self.pid() and self.bound() == wanted:
             return False
         self.stop()
-        for sub in ("cache", "log"):
-            (self.directory / sub).mkdir(parents=True, exist_ok=True)
-        proc = subprocess.run(
-            ["apt-cacher-ng", "-c", "/etc/apt-cacher-ng", "ForeGround=0",
-             f"CacheDir={self.directory / 'cache'}", f"LogDir={self.directory / 'log'}",
-             f"PidFile={self.pidfile}", f"Port={PROXY_PORT}",
-             f"BindAddress={' '.join(wanted)}", "ExThreshold=4"],
-            capture_output=True, text=True, check=False)
+        conf = self._write_config(wanted)
+        proc = subprocess.run(["apt-cacher-ng", "-c", str(conf)],
+                              capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             raise LabError(f"apt-cacher-ng did not start: {proc.stderr.strip()[-400:]}")
         for _ in range(50):
@@ -63,6 +58,26 @@ class PackageProxy:
                            f"{self.directory / 'log'}")
         self.bindfile.write_text(" ".join(wanted))
         return True
+
+    def _write_config(self, addresses: list[str]) -> Path:
+        """Our own configuration, not Debian's: Debian's remaps the archive to mirror lists
+        that this closed network cannot resolve, while a plain caching proxy fetches from
+        the archive the hosts name (the host's own mirror)."""
+        conf = self.directory / "acng"
+        for sub in (conf, self.directory / "cache", self.directory / "log"):
+            sub.mkdir(parents=True, exist_ok=True)
+        (conf / "acng.conf").write_text(
+            "# Managed by courtcloud: the lab's package proxy.\n"
+            f"CacheDir: {self.directory / 'cache'}\n"
+            f"LogDir: {self.directory / 'log'}\n"
+            "SupportDir: /usr/lib/apt-cacher-ng\n"
+            f"PidFile: {self.pidfile}\n"
+            f"SocketPath: {conf / 'socket'}\n"
+            f"Port: {PROXY_PORT}\n"
+            f"BindAddress: {' '.join(addresses)}\n"
+            "ForeGround: 0\n"
+            "ExThreshold: 4\n")
+        return conf
 
     def stop(self) -> bool:
         pid = self.pid()

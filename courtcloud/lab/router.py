@@ -1,0 +1,104 @@
+"""The lab's router: the host forwards between the lab's zones (as a Neutron router joins a
+site's networks) and nowhere else.
+
+netavark turns forwarding off on internal bridges; the lab turns it on for its own bridges
+only, and an nftables table of its own accepts bridge-to-bridge traffic and drops anything
+from or to a lab bridge that would leave the lab. Each host gets a route to every other lab
+zone through its home gateway, and no default route. Which zones may talk on which ports
+is not decided here: that is the firewall role's job (the site model's flows).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from .plan import HostSpec, LabPlan
+from .podman import LabError, podman, podman_json
+
+
+def table(estate: str) -> str:
+    return f"courtcloud_{estate}".replace("-", "_")
+
+
+def bridges(plan: LabPlan) -> list[str]:
+    return [podman_json("network", "inspect", n.name)[0]["network_interface"]
+            for n in plan.networks]
+
+
+def ruleset(estate: str, interfaces: list[str]) -> str:
+    names = ", ".join(f'"{i}"' for i in sorted(interfaces))
+    return (
+        f"table inet {table(estate)} {{\n"
+        f"  set lab_bridges {{ type ifname; elements = {{ {names} }}; }}\n"
+        "  chain forward {\n"
+        "    type filter hook forward priority filter; policy accept;\n"
+        "    iifname @lab_bridges oifname @lab_bridges accept\n"
+        "    iifname @lab_bridges counter drop comment \"nothing leaves the lab\"\n"
+        "    oifname @lab_bridges counter drop comment \"nothing enters the lab\"\n"
+        "  }\n"
+        "}\n"
+    )
+
+
+def _nft(script: str) -> None:
+    proc = subprocess.run(["nft", "-f", "-"], input=script, capture_output=True, text=True,
+                          check=False)
+    if proc.returncode != 0:
+        raise LabError(f"nft failed: {proc.stderr.strip()[-400:]}")
+
+
+def current_bridges(estate: str) -> set[str] | None:
+    """The bridges the lab's nftables table routes between, or None with no table."""
+    proc = subprocess.run(["nft", "-j", "list", "set", "inet", table(estate), "lab_bridges"],
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        return None
+    for item in json.loads(proc.stdout)["nftables"]:
+        if "set" in item:
+            return set(item["set"].get("elem", []))
+    return set()
+
+
+def ensure(plan: LabPlan) -> bool:
+    """Route between the lab's bridges only. True if anything changed."""
+    interfaces = bridges(plan)
+    changed = False
+    if current_bridges(plan.estate) != set(interfaces):
+        name = table(plan.estate)
+        # Declaring then deleting makes the replacement atomic whether or not it existed.
+        _nft(f"table inet {name}\ndelete table inet {name}\n"
+             + ruleset(plan.estate, interfaces))
+        changed = True
+    for iface in interfaces:
+        path = Path(f"/proc/sys/net/ipv4/conf/{iface}/forwarding")
+        if path.read_text().strip() != "1":
+            path.write_text("1")
+            changed = True
+    return changed
+
+
+def remove(estate: str) -> bool:
+    if current_bridges(estate) is None:
+        return False
+    _nft(f"delete table inet {table(estate)}\n")
+    return True
+
+
+def host_routes(plan: LabPlan, spec: HostSpec) -> list[tuple[str, str]]:
+    """(destination CIDR, gateway) for every lab zone the host is not attached to."""
+    attached = {network for network, _ in spec.networks}
+    home = next(n for n in plan.networks if n.name == spec.networks[0][0])
+    return [(str(n.subnet), str(home.gateway)) for n in plan.networks if n.name not in attached]
+
+
+def ensure_routes(plan: LabPlan, spec: HostSpec) -> bool:
+    routes = host_routes(plan, spec)
+    have = podman("exec", spec.container, "ip", "-4", "route", "show").stdout
+    missing = [(dst, via) for dst, via in routes if f"{dst} via {via} " not in have]
+    if not missing:
+        return False
+    script = "; ".join(f"ip route replace {dst} via {via}" for dst, via in missing)
+    podman("exec", spec.container, "sh", "-ec", script)
+    return True
