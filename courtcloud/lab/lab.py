@@ -266,8 +266,11 @@ def down(estate_name: str, progress: Progress, *, keep_images: bool = False) -> 
                 result.removed += [f"network {n}" for n in nets]
             if not keep_images:
                 with progress.step("images"):
+                    # Only images this estate built; the host image first, as it is the child.
+                    ours = {tag for image in labelled("image", estate_name)
+                            for tag in image.get("Names") or []}
                     for name in (HOST_IMAGE, BASE_IMAGE):
-                        if exists("image", name) and images.image_recipe(name) is not None:
+                        if name in ours:
                             podman("rmi", "-f", name)
                             result.removed.append(f"image {name}")
         for child in sorted(directory.iterdir()) if directory.exists() else []:
