@@ -129,10 +129,14 @@ class PostgresServer:
         try:
             self._run(
                 str(self.bindir / "initdb"),
-                "-D", str(self.datadir),
-                "-U", self.user,
-                "-A", "trust",
-                "-E", "UTF8",
+                "-D",
+                str(self.datadir),
+                "-U",
+                self.user,
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
                 "--locale=C.UTF-8",
                 "--no-sync",
             )
@@ -153,9 +157,13 @@ class PostgresServer:
                 f.write(conf)
             self._run(
                 str(self.bindir / "pg_ctl"),
-                "-D", str(self.datadir),
-                "-l", str(self.basedir / "server.log"),
-                "-w", "-t", "60",
+                "-D",
+                str(self.datadir),
+                "-l",
+                str(self.basedir / "server.log"),
+                "-w",
+                "-t",
+                "60",
                 "start",
             )
             self._started = True
@@ -170,7 +178,9 @@ class PostgresServer:
         while True:
             proc = subprocess.run(
                 [str(self.bindir / "pg_isready"), "-h", self.host, "-p", str(self.port)],
-                capture_output=True, text=True, check=False,
+                capture_output=True,
+                text=True,
+                check=False,
             )
             if proc.returncode == 0:
                 return
@@ -191,8 +201,16 @@ class PostgresServer:
             return
         if self._started and (self.datadir / "postmaster.pid").exists():
             with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
-                self._run(str(self.bindir / "pg_ctl"), "-D", str(self.datadir),
-                          "-m", "fast", "-w", "stop", timeout=60)
+                self._run(
+                    str(self.bindir / "pg_ctl"),
+                    "-D",
+                    str(self.datadir),
+                    "-m",
+                    "fast",
+                    "-w",
+                    "stop",
+                    timeout=60,
+                )
         self._started = False
         shutil.rmtree(self.basedir, ignore_errors=True)
         self.basedir = None
@@ -211,9 +229,29 @@ class PostgresServer:
     def psql(self, sql: str, dbname: str = "postgres") -> str:
         """Run SQL with psql (as a superuser) and return its unaligned output."""
         proc = subprocess.run(
-            [str(self.bindir / "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-             "-h", self.host, "-p", str(self.port), "-U", self.user, "-d", dbname, "-c", sql],
-            capture_output=True, text=True, check=False, timeout=60,
+            [
+                str(self.bindir / "psql"),
+                "-X",
+                "-q",
+                "-A",
+                "-t",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                self.host,
+                "-p",
+                str(self.port),
+                "-U",
+                self.user,
+                "-d",
+                dbname,
+                "-c",
+                sql,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
         )
         if proc.returncode != 0:
             raise RuntimeError(f"psql failed: {proc.stderr.strip()}")

@@ -11,11 +11,11 @@ from typing import Any
 
 import httpx
 import uvicorn
-
 from chain.app import create_app
 from chain.domain.signing import Signer
 from chain.settings import Settings
 from chain.verifier import LogKey, Verifier
+
 from courtcloud.testing.postgres import free_loopback_port
 
 
@@ -43,10 +43,13 @@ class Node:
         self.port = self.port or free_loopback_port()
         app = create_app(self.settings, access_log=False)
         self.app = app
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None,
-                                access_log=False, lifespan="on")
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_config=None, access_log=False, lifespan="on"
+        )
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, name=f"node-{self.name}", daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.run, name=f"node-{self.name}", daemon=True
+        )
         self.thread.start()
         deadline = time.monotonic() + 30
         while not self.server.started:

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chain_testkit import Node
-
 from chain.domain.signing import Signer
 from chain.settings import Settings
+from chain_testkit import Node
+
 from courtcloud.testing.postgres import PostgresServer, postgres_server_fixture
 
 _db_counter = itertools.count()
@@ -24,7 +24,9 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture
-def new_database(postgres_server: PostgresServer, request: pytest.FixtureRequest) -> Callable[[], str]:
+def new_database(
+    postgres_server: PostgresServer, request: pytest.FixtureRequest
+) -> Callable[[], str]:
     """Make a fresh, empty database (one or more per test); returns its URL."""
     made: list[str] = []
 
@@ -42,15 +44,21 @@ def new_database(postgres_server: PostgresServer, request: pytest.FixtureRequest
 def make_node(new_database: Callable[[], str], tmp_path: Path) -> Iterator[Callable[..., Node]]:
     nodes: list[Node] = []
 
-    def make(name: str = "primary", *, algorithm: str = "sm2", start: bool = True,
-             **overrides: Any) -> Node:
+    def make(
+        name: str = "primary", *, algorithm: str = "sm2", start: bool = True, **overrides: Any
+    ) -> Node:
         signer = Signer.generate(algorithm)
         key_file = tmp_path / f"{name}.key"
         key_file.write_text(signer.private_hex())
         values: dict[str, Any] = {
-            "database_url": new_database(), "node_name": name, "signing_algorithm": algorithm,
-            "signing_key_file": key_file, "batch_linger_ms": 1, "cosign_interval_ms": 50,
-            "db_pool_min": 1, "db_pool_max": 4,
+            "database_url": new_database(),
+            "node_name": name,
+            "signing_algorithm": algorithm,
+            "signing_key_file": key_file,
+            "batch_linger_ms": 1,
+            "cosign_interval_ms": 50,
+            "db_pool_min": 1,
+            "db_pool_max": 4,
         }
         values.update(overrides)
         node = Node(name, Settings(**values), signer)
@@ -65,5 +73,3 @@ def make_node(new_database: Callable[[], str], tmp_path: Path) -> Iterator[Calla
 @pytest.fixture
 def node(make_node: Callable[..., Node]) -> Node:
     return make_node("primary")
-
-

@@ -6,9 +6,8 @@ import hashlib
 import os
 
 import pytest
-from chain_testkit import Node
-
 from chain.verifier import VerificationError
+from chain_testkit import Node
 
 
 def sm3(data: bytes) -> str:
@@ -16,8 +15,11 @@ def sm3(data: bytes) -> str:
 
 
 def register(node: Node, data: bytes, **kw: object) -> dict:
-    body = {"digest": sm3(data), "submitter": "Zhang San (plaintiff)",
-            "metadata": {"case": "(2024)京0491民初1号", "file": "contract.pdf"}}
+    body = {
+        "digest": sm3(data),
+        "submitter": "Zhang San (plaintiff)",
+        "metadata": {"case": "(2024)京0491民初1号", "file": "contract.pdf"},
+    }
     body.update(kw)
     r = node.client.post("/v1/evidence", json=body)
     assert r.status_code == 201, r.text
@@ -49,8 +51,9 @@ def test_many_appends_later_proofs_and_consistency_verify(node: Node) -> None:
         assert bundle["tree_head"]["tree_size"] == 13
         v.verify_evidence(bundle, data=f"file {i}".encode())
     latest = node.client.get("/v1/log/head").json()
-    proof = node.client.get("/v1/log/proofs/consistency",
-                            params={"first": first_head["tree_size"], "second": 13}).json()
+    proof = node.client.get(
+        "/v1/log/proofs/consistency", params={"first": first_head["tree_size"], "second": 13}
+    ).json()
     v.verify_consistency(first_head, latest, proof["hashes"])
     forged = dict(latest, root_hash="00" * 32)
     with pytest.raises(VerificationError):
@@ -61,14 +64,22 @@ def test_verify_endpoint_by_digest_and_by_original_data(node: Node) -> None:
     data = os.urandom(300_000)
     r = register(node, data, digest_alg="sha256", digest=hashlib.sha256(data).hexdigest())
     sn = r["storage_number"]
-    ok = node.client.post(f"/v1/evidence/{sn}/verify", json={"digest": hashlib.sha256(data).hexdigest()})
+    ok = node.client.post(
+        f"/v1/evidence/{sn}/verify", json={"digest": hashlib.sha256(data).hexdigest()}
+    )
     assert ok.status_code == 200 and ok.json()["verified"] is True
     assert ok.json()["integrated_time"] == r["integrated_time"]
-    up = node.client.post(f"/v1/evidence/{sn}/verify-data", content=data,
-                          headers={"content-type": "application/octet-stream"})
+    up = node.client.post(
+        f"/v1/evidence/{sn}/verify-data",
+        content=data,
+        headers={"content-type": "application/octet-stream"},
+    )
     assert up.status_code == 200 and up.json()["verified"] is True, up.text
-    bad = node.client.post(f"/v1/evidence/{sn}/verify-data", content=data[:-1],
-                           headers={"content-type": "application/octet-stream"})
+    bad = node.client.post(
+        f"/v1/evidence/{sn}/verify-data",
+        content=data[:-1],
+        headers={"content-type": "application/octet-stream"},
+    )
     assert bad.json()["verified"] is False
     assert bad.json()["failure"]["code"] == "digest_mismatch"
     assert bad.json()["digest_matches"] is False

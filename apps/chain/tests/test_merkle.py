@@ -6,7 +6,6 @@ import hashlib
 import random
 
 import pytest
-
 from chain import verifier
 from chain.domain.merkle import (
     CompactRange,
@@ -58,7 +57,7 @@ def build(n: int, batch_sizes: list[int] | None = None) -> tuple[list[bytes], di
     sizes = batch_sizes or [n]
     pos = 0
     for b in sizes:
-        store.update(cr.append([H.leaf(x) for x in leaves[pos:pos + b]]))
+        store.update(cr.append([H.leaf(x) for x in leaves[pos : pos + b]]))
         pos += b
     assert pos == n
     return leaves, store, cr
@@ -87,7 +86,7 @@ def test_past_heads_are_rebuilt_from_stored_perfect_subtrees() -> None:
 
 def test_proofs_for_a_fresh_batch_need_only_the_batch_and_the_old_frontier() -> None:
     rng = random.Random(7)
-    leaves, store, cr = build(0)
+    _, _, cr = build(0)
     all_leaves: list[bytes] = []
     for _ in range(30):
         batch = [rng.randbytes(8) for _ in range(rng.randint(1, 9))]

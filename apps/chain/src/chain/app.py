@@ -8,17 +8,19 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-
+from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chain import __version__
-from chain.api import evidence, health, log as log_api, witness
+from chain.api import evidence, health, witness
+from chain.api import log as log_api
 from chain.cosigner import Cosigner
 from chain.domain.merkle import TreeHasher
 from chain.domain.signing import Signer
@@ -32,10 +34,12 @@ from chain.store.db import make_pool, migrate
 log = logging.getLogger("chain.app")
 
 
-def problem_response(p: Problem, instance: str | None = None,
-                     headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(p.body(instance), status_code=p.status, media_type=PROBLEM_JSON,
-                        headers=headers)
+def problem_response(
+    p: Problem, instance: str | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        p.body(instance), status_code=p.status, media_type=PROBLEM_JSON, headers=headers
+    )
 
 
 class Guard:
@@ -45,7 +49,9 @@ class Guard:
     being parsed and nothing is written.
     """
 
-    def __init__(self, app: ASGIApp, settings: Settings, metrics: Metrics, access_log: bool) -> None:
+    def __init__(
+        self, app: ASGIApp, settings: Settings, metrics: Metrics, access_log: bool
+    ) -> None:
         self.app, self.settings, self.metrics, self.access_log = app, settings, metrics, access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -69,21 +75,31 @@ class Guard:
             if refusal is not None:
                 await problem_response(refusal, path)(scope, receive, send_wrapper)
                 return
-            received = 0
-
-            async def limited_receive() -> Message:
-                nonlocal received
-                message = await receive()
-                if message["type"] == "http.request":
+            if method in ("POST", "PUT", "PATCH") and not _has_length(scope):
+                # Chunked body: read it here, counting, so an oversized one is refused
+                # before the app sees it; then replay it.
+                body, more = [], True
+                received = 0
+                while more:
+                    message = await receive()
+                    if message["type"] != "http.request":
+                        return
                     received += len(message.get("body", b""))
                     if received > limit:
-                        raise _TooLarge(limit)
-                return message
+                        await problem_response(_too_large(limit), path)(
+                            scope, receive, send_wrapper
+                        )
+                        return
+                    body.append(message.get("body", b""))
+                    more = message.get("more_body", False)
+                replay = [{"type": "http.request", "body": b"".join(body), "more_body": False}]
 
-            try:
-                await self.app(scope, limited_receive, send_wrapper)
-            except _TooLarge:
-                await problem_response(_too_large(limit), path)(scope, receive, send_wrapper)
+                async def replay_receive() -> Message:
+                    return replay.pop() if replay else await receive()
+
+                await self.app(scope, replay_receive, send_wrapper)
+            else:
+                await self.app(scope, receive, send_wrapper)
         finally:
             route = scope.get("route")
             label = getattr(route, "path", "unmatched")
@@ -91,8 +107,15 @@ class Guard:
             self.metrics.http_requests.labels(method, label, str(status)).inc()
             self.metrics.http_latency.labels(method, label).observe(elapsed)
             if self.access_log:
-                log.info("request", extra={"method": method, "path": path, "status": status,
-                                           "ms": round(elapsed * 1000, 2)})
+                log.info(
+                    "request",
+                    extra={
+                        "method": method,
+                        "path": path,
+                        "status": status,
+                        "ms": round(elapsed * 1000, 2),
+                    },
+                )
 
     @staticmethod
     def _refuse(scope: Scope, method: str, limit: int, data_upload: bool) -> Problem | None:
@@ -105,19 +128,27 @@ class Guard:
         ctype = headers.get("content-type", "").split(";")[0].strip().lower()
         want = "application/octet-stream" if data_upload else "application/json"
         if ctype != want:
-            return Problem(415, "request.unsupported_media_type", "Unsupported media type",
-                           f"send the body as {want} (got {ctype or 'no content type'})")
+            return Problem(
+                415,
+                "request.unsupported_media_type",
+                "Unsupported media type",
+                f"send the body as {want} (got {ctype or 'no content type'})",
+            )
         return None
 
 
-class _TooLarge(Exception):
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
+def _has_length(scope: Scope) -> bool:
+    return any(k.lower() == b"content-length" for k, _ in scope["headers"])
 
 
 def _too_large(limit: int) -> Problem:
-    return Problem(413, "request.too_large", "Content too large",
-                   f"the body exceeds {limit} bytes", limit=limit)
+    return Problem(
+        413,
+        "request.too_large",
+        "Content too large",
+        f"the body exceeds {limit} bytes",
+        limit=limit,
+    )
 
 
 def _validation_problem(exc: RequestValidationError) -> Problem:
@@ -126,8 +157,16 @@ def _validation_problem(exc: RequestValidationError) -> Problem:
         loc = [str(x) for x in e.get("loc", ()) if x != "body"]
         field = ".".join(loc) or "body"
         msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
-        if e.get("type") == "string_pattern_mismatch" and loc and loc[-1] in ("digest", "root_hash"):
+        if (
+            e.get("type") == "string_pattern_mismatch"
+            and loc
+            and loc[-1] in ("digest", "root_hash")
+        ):
             msg = "must be 64 hexadecimal digits (0-9, a-f): an SM3 or SHA-256 digest"
+        if e.get("type") == "string_pattern_mismatch" and "x00" in str(
+            e.get("ctx", {}).get("pattern")
+        ):
+            msg = "must not contain control characters (newline, tab, NUL, ...)"
         if e.get("type") == "json_invalid":
             msg = "the body is not valid JSON"
         errors.append({"field": field, "reason": msg})
@@ -135,8 +174,13 @@ def _validation_problem(exc: RequestValidationError) -> Problem:
     return Problem(422, "request.invalid", "Invalid request", detail, errors=errors)
 
 
-def create_app(settings: Settings, *, http_client: httpx.AsyncClient | None = None,
-               signer: Signer | None = None, access_log: bool = True) -> FastAPI:
+def create_app(
+    settings: Settings,
+    *,
+    http_client: httpx.AsyncClient | None = None,
+    signer: Signer | None = None,
+    access_log: bool = True,
+) -> FastAPI:
     """Build the app. ``signer`` and ``http_client`` may be injected (tests, lab)."""
     metrics = Metrics()
     hasher = TreeHasher("sm3")
@@ -151,9 +195,14 @@ def create_app(settings: Settings, *, http_client: httpx.AsyncClient | None = No
             async with pool.connection() as conn:
                 applied = await migrate(conn)
             integrator = Integrator(
-                pool, node_signer, settings.node_name, hasher=hasher, metrics=metrics,
+                pool,
+                node_signer,
+                settings.node_name,
+                hasher=hasher,
+                metrics=metrics,
                 storage_number_prefix=settings.storage_number_prefix,
-                batch_max_size=settings.batch_max_size, batch_linger_ms=settings.batch_linger_ms,
+                batch_max_size=settings.batch_max_size,
+                batch_linger_ms=settings.batch_linger_ms,
                 queue_max=settings.queue_max,
             )
             await integrator.start()
@@ -162,11 +211,17 @@ def create_app(settings: Settings, *, http_client: httpx.AsyncClient | None = No
             cosigner = Cosigner(svc, client)
             cosigner.start()
             app.state.service, app.state.cosigner = svc, cosigner
-            log.info("chain node started", extra={
-                "node": settings.node_name, "algorithm": node_signer.algorithm,
-                "key_id": node_signer.key_id, "tree_size": integrator.tree.size,
-                "migrations_applied": applied, "witness_peers": [p.name for p in settings.witness_peers],
-            })
+            log.info(
+                "chain node started",
+                extra={
+                    "node": settings.node_name,
+                    "algorithm": node_signer.algorithm,
+                    "key_id": node_signer.key_id,
+                    "tree_size": integrator.tree.size,
+                    "migrations_applied": applied,
+                    "witness_peers": [p.name for p in settings.witness_peers],
+                },
+            )
             try:
                 yield
             finally:
@@ -203,15 +258,44 @@ def create_app(settings: Settings, *, http_client: httpx.AsyncClient | None = No
     async def _integrity(request: Request, exc: IntegrityFailure) -> JSONResponse:
         metrics.integrity_failures.labels(exc.reason).inc()
         return problem_response(
-            Problem(500, f"chain.{exc.reason}", "Integrity failure", exc.detail), request.url.path)
+            Problem(500, f"chain.{exc.reason}", "Integrity failure", exc.detail), request.url.path
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # FastAPI could not decode the body at all
+            return problem_response(
+                Problem(
+                    422,
+                    "request.invalid",
+                    "Invalid request",
+                    "the body is not valid JSON text in UTF-8",
+                    errors=[{"field": "body", "reason": "not valid JSON text in UTF-8"}],
+                ),
+                request.url.path,
+            )
         codes = {404: "request.no_such_route", 405: "request.method_not_allowed"}
-        p = Problem(exc.status_code, codes.get(exc.status_code, f"http.{exc.status_code}"),
-                    str(exc.detail), f"{request.method} {request.url.path}: {exc.detail}")
+        p = Problem(
+            exc.status_code,
+            codes.get(exc.status_code, f"http.{exc.status_code}"),
+            str(exc.detail),
+            f"{request.method} {request.url.path}: {exc.detail}",
+        )
         return problem_response(p, request.url.path, headers=getattr(exc, "headers", None))
 
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _problem_openapi(
+                get_openapi(
+                    title=app.title,
+                    version=app.version,
+                    description=app.description,
+                    routes=app.routes,
+                )
+            )
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.include_router(evidence.router)
     app.include_router(log_api.router)
     app.include_router(witness.router)
@@ -220,11 +304,34 @@ def create_app(settings: Settings, *, http_client: httpx.AsyncClient | None = No
     return app
 
 
+def _problem_openapi(spec: dict[str, Any]) -> dict[str, Any]:
+    """Every error response is documented as application/problem+json with ProblemOut;
+    every operation may get 422 (and a POST also 413 and 415)."""
+    ref = {"$ref": "#/components/schemas/ProblemOut"}
+    for item in spec.get("paths", {}).values():
+        for method, op in item.items():
+            responses = op.setdefault("responses", {})
+            wanted = {"422"} if op.get("parameters") or method == "post" else set()
+            if method == "post":
+                wanted |= {"413", "415"}
+            for status in wanted:
+                responses.setdefault(status, {"description": "problem"})
+            for status, resp in responses.items():
+                if status.isdigit() and int(status) >= 400:
+                    resp["content"] = {"application/problem+json": {"schema": ref}}
+    schemas = spec.get("components", {}).get("schemas", {})
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    return spec
+
+
 def _load_signer(settings: Settings) -> Signer:
     if settings.signing_key_file is not None:
         return Signer.from_file(settings.signing_algorithm, settings.signing_key_file)
-    log.warning("using a throw-away signing key (CHAIN_EPHEMERAL_KEY): heads will not verify"
-                " after a restart; set CHAIN_SIGNING_KEY_FILE in production")
+    log.warning(
+        "using a throw-away signing key (CHAIN_EPHEMERAL_KEY): heads will not verify"
+        " after a restart; set CHAIN_SIGNING_KEY_FILE in production"
+    )
     return Signer.generate(settings.signing_algorithm)
 
 
@@ -236,8 +343,16 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["keygen"]:
         s = Signer.generate(args[1] if len(args) > 1 else "sm2")
-        print(json.dumps({"algorithm": s.algorithm, "private_key": s.private_hex(),
-                          "public_key": s.public_key.hex(), "key_id": s.key_id}))
+        print(
+            json.dumps(
+                {
+                    "algorithm": s.algorithm,
+                    "private_key": s.private_hex(),
+                    "public_key": s.public_key.hex(),
+                    "key_id": s.key_id,
+                }
+            )
+        )
         return 0
     try:
         settings = Settings.from_env()
@@ -249,11 +364,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     import uvicorn
 
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None,
-                access_log=False, server_header=False)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+    )
     return 0
-
-
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ pinned key, and store it. Runs in the background, at most once per interval.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import UTC
 
@@ -40,10 +41,8 @@ class Cosigner:
     async def stop(self) -> None:
         if self._task:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
 
     async def _run(self) -> None:
         while True:
@@ -71,10 +70,14 @@ class Cosigner:
                     log.error("witness has a larger head than ours", extra={"peer": peer.name})
                     return None
                 proof = await self.service.consistency_proof(old, head.tree_size) if old else []
-                r = await self.client.post(f"{base}/v1/witness/cosign", json={
-                    "head": head.as_dict(), "old_size": old,
-                    "consistency_proof": [p.hex() for p in proof],
-                })
+                r = await self.client.post(
+                    f"{base}/v1/witness/cosign",
+                    json={
+                        "head": head.as_dict(),
+                        "old_size": old,
+                        "consistency_proof": [p.hex() for p in proof],
+                    },
+                )
                 if r.status_code == 409 and r.json().get("code") == "witness.old_size_mismatch":
                     old = int(r.json()["latest_size"])
                     continue
@@ -88,8 +91,13 @@ class Cosigner:
             return None
         key = v.LogKey(peer.algorithm, peer.public_key)
         try:
-            cs = Cosignature(doc["witness"], doc["key_id"], doc["algorithm"],
-                             parse_time(doc["cosigned_at"]).astimezone(UTC), bytes.fromhex(doc["signature"]))
+            cs = Cosignature(
+                doc["witness"],
+                doc["key_id"],
+                doc["algorithm"],
+                parse_time(doc["cosigned_at"]).astimezone(UTC),
+                bytes.fromhex(doc["signature"]),
+            )
         except (KeyError, ValueError):
             self.service.metrics.cosign_errors.labels(peer.name, "malformed").inc()
             return None

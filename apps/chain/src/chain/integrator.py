@@ -14,6 +14,7 @@ compact range: nothing is recomputed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import time
@@ -95,10 +96,8 @@ class Integrator:
     async def stop(self) -> None:
         if self._task:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
         for p in self._queue:
             if not p.future.done():
@@ -200,8 +199,15 @@ class Integrator:
             now = datetime.now(UTC)
             start = self.tree.size
             entries = [
-                Entry(start + i, self.new_storage_number(), p.submission.digest_alg,
-                      p.submission.digest, p.submission.submitter, p.submission.metadata, now)
+                Entry(
+                    start + i,
+                    self.new_storage_number(),
+                    p.submission.digest_alg,
+                    p.submission.digest,
+                    p.submission.submitter,
+                    p.submission.metadata,
+                    now,
+                )
                 for i, p in enumerate(batch)
             ]
             leaf_hashes = [self.hasher.leaf(e.leaf_bytes()) for e in entries]

@@ -55,46 +55,72 @@ class Metrics:
             "chain_http_requests", "HTTP requests served", ["method", "route", "status"], registry=r
         )
         self.http_latency = Histogram(
-            "chain_http_request_seconds", "HTTP request latency", ["method", "route"],
-            buckets=LATENCY_BUCKETS, registry=r,
+            "chain_http_request_seconds",
+            "HTTP request latency",
+            ["method", "route"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
         )
-        self.appends = Counter("chain_appends", "evidence entries integrated", ["digest_alg"], registry=r)
+        self.appends = Counter(
+            "chain_appends", "evidence entries integrated", ["digest_alg"], registry=r
+        )
         self.batch_size = Histogram(
-            "chain_batch_size", "entries per integrated batch",
-            buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000), registry=r,
+            "chain_batch_size",
+            "entries per integrated batch",
+            buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000),
+            registry=r,
         )
         self.integration_seconds = Histogram(
-            "chain_integration_seconds", "time to integrate and commit one batch",
-            buckets=LATENCY_BUCKETS, registry=r,
+            "chain_integration_seconds",
+            "time to integrate and commit one batch",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
         )
         self.inclusion_seconds = Histogram(
-            "chain_append_to_inclusion_seconds", "time from an append being queued to its commit",
-            buckets=LATENCY_BUCKETS, registry=r,
+            "chain_append_to_inclusion_seconds",
+            "time from an append being queued to its commit",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
         )
         self.queue_depth = Gauge("chain_queue_depth", "appends waiting for integration", registry=r)
-        self.tree_size = Gauge("chain_tree_size", "leaves in the latest signed tree head", registry=r)
+        self.tree_size = Gauge(
+            "chain_tree_size", "leaves in the latest signed tree head", registry=r
+        )
         self.nodes_loaded_at_start = Gauge(
             "chain_tree_nodes_loaded_at_start",
-            "tree node rows read to resume the tree at start (no recomputation)", registry=r,
+            "tree node rows read to resume the tree at start (no recomputation)",
+            registry=r,
         )
         self.integration_failures = Counter(
             "chain_integration_failures", "batches that failed to commit", registry=r
         )
         self.integrity_failures = Counter(
-            "chain_integrity_failures", "verifications that found stored data altered",
-            ["reason"], registry=r,
+            "chain_integrity_failures",
+            "verifications that found stored data altered",
+            ["reason"],
+            registry=r,
         )
         self.cosignatures = Counter(
-            "chain_cosignatures_received", "cosignatures of our heads received", ["witness"], registry=r
+            "chain_cosignatures_received",
+            "cosignatures of our heads received",
+            ["witness"],
+            registry=r,
         )
         self.cosign_errors = Counter(
-            "chain_cosign_errors", "failed requests for cosignatures", ["witness", "code"], registry=r
+            "chain_cosign_errors",
+            "failed requests for cosignatures",
+            ["witness", "code"],
+            registry=r,
         )
         self.witness_cosigned = Counter(
-            "chain_witness_cosigned", "heads of other logs this node cosigned", ["origin"], registry=r
+            "chain_witness_cosigned",
+            "heads of other logs this node cosigned",
+            ["origin"],
+            registry=r,
         )
         self.witness_alarms = Counter(
             "chain_witness_alarms",
             "equivocation alarms raised as a witness (two heads for one size, or a fork)",
-            ["origin", "kind"], registry=r,
+            ["origin", "kind"],
+            registry=r,
         )

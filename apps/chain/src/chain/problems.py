@@ -12,7 +12,13 @@ class Problem(Exception):
 
     def __init__(self, status: int, code: str, title: str, detail: str, **extra: Any) -> None:
         super().__init__(f"{code}: {detail}")
-        self.status, self.code, self.title, self.detail, self.extra = status, code, title, detail, extra
+        self.status, self.code, self.title, self.detail, self.extra = (
+            status,
+            code,
+            title,
+            detail,
+            extra,
+        )
 
     def body(self, instance: str | None = None) -> dict[str, Any]:
         doc: dict[str, Any] = {

@@ -45,14 +45,21 @@ class IntegrityFailure(Exception):
 
 class ChainService:
     def __init__(
-        self, settings: Settings, pool: AsyncConnectionPool, signer: Signer, metrics: Metrics,
-        integrator: Integrator, hasher: TreeHasher,
+        self,
+        settings: Settings,
+        pool: AsyncConnectionPool,
+        signer: Signer,
+        metrics: Metrics,
+        integrator: Integrator,
+        hasher: TreeHasher,
     ) -> None:
         self.settings, self.pool, self.signer, self.metrics = settings, pool, signer, metrics
         self.integrator, self.hasher = integrator, hasher
         self.origin = settings.node_name
         self.own_key = v.LogKey(signer.algorithm, signer.public_key.hex())
-        self.peer_keys = {p.name: v.LogKey(p.algorithm, p.public_key) for p in settings.witness_peers}
+        self.peer_keys = {
+            p.name: v.LogKey(p.algorithm, p.public_key) for p in settings.witness_peers
+        }
         self.witnessed: dict[str, WitnessedLog] = {w.origin: w for w in settings.witnessed_logs}
 
     # -- tree heads and proofs ----------------------------------------------------------------
@@ -94,7 +101,8 @@ class ChainService:
         if not 0 <= index < size <= current:
             raise bad_request(
                 "proof.out_of_range",
-                f"need 0 <= leaf_index < tree_size <= {current}; got leaf_index={index}, tree_size={size}",
+                f"need 0 <= leaf_index < tree_size <= {current};"
+                f" got leaf_index={index}, tree_size={size}",
             )
         async with self.pool.connection() as conn:
             return await self._proof(conn, inclusion_ranges(index, size))
@@ -136,7 +144,11 @@ class ChainService:
         }
 
     async def verify(
-        self, storage_number: str, *, digest: str | None = None, data_digest: dict[str, str] | None = None,
+        self,
+        storage_number: str,
+        *,
+        digest: str | None = None,
+        data_digest: dict[str, str] | None = None,
         quorum: int = 0,
     ) -> dict[str, Any]:
         """Check evidence against the log: digest, stored leaf, inclusion, signatures.
@@ -161,31 +173,49 @@ class ChainService:
         if digest is not None:
             result["digest_matches"] = hmac.compare_digest(digest.lower(), entry["digest"])
         failure = None
-        recomputed = self.hasher.leaf(Entry(
-            entry["leaf_index"], entry["storage_number"], entry["digest_alg"],
-            bytes.fromhex(entry["digest"]), entry["submitter"], entry["metadata"],
-            parse_time(entry["integrated_time"]),
-        ).leaf_bytes()).hex()
+        recomputed = self.hasher.leaf(
+            Entry(
+                entry["leaf_index"],
+                entry["storage_number"],
+                entry["digest_alg"],
+                bytes.fromhex(entry["digest"]),
+                entry["submitter"],
+                entry["metadata"],
+                parse_time(entry["integrated_time"]),
+            ).leaf_bytes()
+        ).hex()
         if recomputed != b["leaf_hash"]:
-            failure = ("leaf_altered",
-                       f"evidence {storage_number} (leaf {entry['leaf_index']}): the stored entry"
-                       f" hashes to {recomputed}, the tree's leaf is {b['leaf_hash'] or 'missing'}")
+            failure = (
+                "leaf_altered",
+                f"evidence {storage_number} (leaf {entry['leaf_index']}): the stored entry"
+                f" hashes to {recomputed}, the tree's leaf is {b['leaf_hash'] or 'missing'}",
+            )
         else:
             try:
                 self.verifier(quorum).verify_evidence(b)
             except v.VerificationError as exc:
-                failure = (exc.reason, f"evidence {storage_number} (leaf {entry['leaf_index']}): {exc.detail}"
-                           if storage_number not in exc.detail else exc.detail)
+                failure = (
+                    exc.reason,
+                    f"evidence {storage_number} (leaf {entry['leaf_index']}): {exc.detail}"
+                    if storage_number not in exc.detail
+                    else exc.detail,
+                )
         if failure:
             self.metrics.integrity_failures.labels(failure[0]).inc()
-            log.error("integrity failure", extra={"storage_number": storage_number,
-                                                  "reason": failure[0], "detail": failure[1]})
+            log.error(
+                "integrity failure",
+                extra={
+                    "storage_number": storage_number,
+                    "reason": failure[0],
+                    "detail": failure[1],
+                },
+            )
             result["failure"] = {"code": failure[0], "detail": failure[1]}
         elif result["digest_matches"] is False:
             result["failure"] = {
                 "code": "digest_mismatch",
                 "detail": f"the {entry['digest_alg']} digest given differs from the one registered"
-                          f" under {storage_number}",
+                f" under {storage_number}",
             }
         else:
             result["verified"] = True
@@ -208,40 +238,78 @@ class ChainService:
             raise bad_request("witness.malformed_head", str(exc)) from None
         msg = v.tree_head_message(head["origin"], head["tree_size"], root.hex(), head["timestamp"])
         if not v.verify_signature(key, msg, sig):
-            raise Problem(403, "witness.bad_signature", "Forbidden",
-                          f"the head of size {head['tree_size']} is not signed by {head['origin']}'s key")
+            raise Problem(
+                403,
+                "witness.bad_signature",
+                "Forbidden",
+                f"the head of size {head['tree_size']} is not signed by {head['origin']}'s key",
+            )
         return root, issued, msg
 
     async def _alarm(
-        self, conn: AsyncConnection, head: dict[str, Any], kind: str, known: bytes, shown: bytes, detail: str
+        self,
+        conn: AsyncConnection,
+        head: dict[str, Any],
+        kind: str,
+        known: bytes,
+        shown: bytes,
+        detail: str,
     ) -> Problem:
-        await repo.record_alarm(conn, head["origin"], head["tree_size"], kind, known, shown, head, detail)
+        await repo.record_alarm(
+            conn, head["origin"], head["tree_size"], kind, known, shown, head, detail
+        )
         self.metrics.witness_alarms.labels(head["origin"], kind).inc()
-        log.error("witness alarm", extra={"origin": head["origin"], "tree_size": head["tree_size"],
-                                          "kind": kind, "detail": detail})
-        return conflict(f"witness.{kind}", detail, origin=head["origin"], tree_size=head["tree_size"])
+        log.error(
+            "witness alarm",
+            extra={
+                "origin": head["origin"],
+                "tree_size": head["tree_size"],
+                "kind": kind,
+                "detail": detail,
+            },
+        )
+        return conflict(
+            f"witness.{kind}", detail, origin=head["origin"], tree_size=head["tree_size"]
+        )
 
     async def observe(self, head: dict[str, Any]) -> dict[str, Any]:
         """Compare a signed head someone was shown with what this witness has seen."""
         root, _, _ = self._check_log_signature(head)
+        alarm: Problem | None = None
         async with self.pool.connection() as conn, conn.transaction():
             await repo.lock_witnessed_log(conn, head["origin"])
             known = await repo.witnessed_root_at(conn, head["origin"], head["tree_size"])
             if known is not None and known != root:
-                raise await self._alarm(
-                    conn, head, "equivocation", known, root,
+                # recorded in this transaction; raised only after it commits
+                alarm = await self._alarm(
+                    conn,
+                    head,
+                    "equivocation",
+                    known,
+                    root,
                     f"{head['origin']} signed two different heads for size {head['tree_size']}:"
-                    f" {known.hex()} and {root.hex()}")
-        return {"origin": head["origin"], "tree_size": head["tree_size"],
-                "consistent": known is not None, "known": known is not None}
+                    f" {known.hex()} and {root.hex()}",
+                )
+        if alarm is not None:
+            raise alarm
+        return {
+            "origin": head["origin"],
+            "tree_size": head["tree_size"],
+            "consistent": known is not None,
+            "known": known is not None,
+        }
 
-    async def cosign(self, head: dict[str, Any], old_size: int, proof: Sequence[str]) -> dict[str, Any]:
+    async def cosign(
+        self, head: dict[str, Any], old_size: int, proof: Sequence[str]
+    ) -> dict[str, Any]:
         root, issued, msg = self._check_log_signature(head)
         origin, size = head["origin"], head["tree_size"]
         try:
             proof_b = [bytes.fromhex(p) for p in proof]
         except ValueError:
-            raise bad_request("witness.malformed_proof", "consistency_proof items must be hex") from None
+            raise bad_request(
+                "witness.malformed_proof", "consistency_proof items must be hex"
+            ) from None
         async with self.pool.connection() as conn:
             alarm: Problem | None = None
             async with conn.transaction():
@@ -250,33 +318,54 @@ class ChainService:
                 latest = await repo.witnessed_latest(conn, origin)
                 if known is not None and known != root:
                     alarm = await self._alarm(
-                        conn, head, "equivocation", known, root,
+                        conn,
+                        head,
+                        "equivocation",
+                        known,
+                        root,
                         f"{origin} signed two different heads for size {size}:"
-                        f" {known.hex()} (cosigned before) and {root.hex()}")
+                        f" {known.hex()} (cosigned before) and {root.hex()}",
+                    )
                 elif known is None:
                     latest_size, latest_root = latest or (0, b"")
                     if size < latest_size:
-                        raise conflict("witness.stale_head",
-                                       f"this witness has cosigned {origin} up to size {latest_size}",
-                                       latest_size=latest_size)
+                        raise conflict(
+                            "witness.stale_head",
+                            f"this witness has cosigned {origin} up to size {latest_size}",
+                            latest_size=latest_size,
+                        )
                     if old_size != latest_size:
-                        raise conflict("witness.old_size_mismatch",
-                                       f"this witness's latest size for {origin} is {latest_size},"
-                                       f" not {old_size}: send a consistency proof from {latest_size}",
-                                       latest_size=latest_size)
+                        raise conflict(
+                            "witness.old_size_mismatch",
+                            f"this witness's latest size for {origin} is {latest_size},"
+                            f" not {old_size}: send a consistency proof from {latest_size}",
+                            latest_size=latest_size,
+                        )
                     if latest_size:
                         try:
-                            v.verify_consistency(self.hasher.name, latest_size, size, proof_b,
-                                                 latest_root, root)
+                            v.verify_consistency(
+                                self.hasher.name, latest_size, size, proof_b, latest_root, root
+                            )
                         except v.VerificationError as exc:
                             alarm = await self._alarm(
-                                conn, head, "inconsistent", latest_root, root,
+                                conn,
+                                head,
+                                "inconsistent",
+                                latest_root,
+                                root,
                                 f"{origin}'s head of size {size} does not extend the head of size"
-                                f" {latest_size} cosigned before: {exc.detail}")
+                                f" {latest_size} cosigned before: {exc.detail}",
+                            )
                     if alarm is None:
-                        await repo.record_witnessed(conn, origin, size, root, issued,
-                                                    bytes.fromhex(head["signature"]),
-                                                    datetime.now(UTC))
+                        await repo.record_witnessed(
+                            conn,
+                            origin,
+                            size,
+                            root,
+                            issued,
+                            bytes.fromhex(head["signature"]),
+                            datetime.now(UTC),
+                        )
             if alarm is not None:
                 raise alarm
         cs = cosign(self.signer, self.origin, msg, datetime.now(UTC))
@@ -302,7 +391,7 @@ class ChainService:
             for (origin, kind), n in (await repo.alarm_counts(conn)).items():
                 self.metrics.witness_alarms.labels(origin, kind).inc(n)
 
-    # -- audit --------------------------------------------------------------------------------------
+    # -- audit ---------------------------------------------------------------------------
     async def audit(self) -> dict[str, Any]:
         """Recompute the whole tree from the stored entries and compare with every stored
         node and the latest signed head. Names the first entries and nodes that differ."""
@@ -328,9 +417,12 @@ class ChainService:
                     if stored.get(nid) != h:
                         lvl, idx = nid
                         first, last = idx << lvl, ((idx + 1) << lvl) - 1
-                        p: dict[str, Any] = {"code": "leaf_altered" if lvl == 0 else "node_altered",
-                                             "level": lvl, "index": idx,
-                                             "leaves": [first, last]}
+                        p: dict[str, Any] = {
+                            "code": "leaf_altered" if lvl == 0 else "node_altered",
+                            "level": lvl,
+                            "index": idx,
+                            "leaves": [first, last],
+                        }
                         if lvl == 0:
                             p["storage_number"] = by_index[idx].storage_number
                         problems.append(p)
@@ -338,10 +430,17 @@ class ChainService:
                     break
         ok = not problems and tree.size == size and tree.root() == head.root_hash
         if not problems and tree.size == size and tree.root() != head.root_hash:
-            problems.append({"code": "root_mismatch", "detail": "recomputed root differs from the signed head"})
+            problems.append(
+                {"code": "root_mismatch", "detail": "recomputed root differs from the signed head"}
+            )
         for p in problems:
             self.metrics.integrity_failures.labels(p["code"]).inc()
-        return {"tree_size": size, "root_hash": head.root_hash.hex(), "ok": ok, "problems": problems[:50]}
+        return {
+            "tree_size": size,
+            "root_hash": head.root_hash.hex(),
+            "ok": ok,
+            "problems": problems[:50],
+        }
 
     def public_key_info(self) -> dict[str, Any]:
         return {
@@ -350,8 +449,10 @@ class ChainService:
             "public_key": self.signer.public_key.hex(),
             "key_id": self.signer.key_id,
             "tree_hash": self.hasher.name,
-            "witnesses": [{"name": n, "algorithm": k.algorithm, "public_key": k.public_key_hex}
-                          for n, k in self.peer_keys.items()],
+            "witnesses": [
+                {"name": n, "algorithm": k.algorithm, "public_key": k.public_key_hex}
+                for n, k in self.peer_keys.items()
+            ],
         }
 
 

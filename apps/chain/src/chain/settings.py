@@ -45,7 +45,9 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     database_url: Annotated[str, Field(min_length=1, description="libpq URL of the log's database")]
-    node_name: Annotated[str, Field(pattern=NAME_PATTERN, description="this node's log origin and witness name")]
+    node_name: Annotated[
+        str, Field(pattern=NAME_PATTERN, description="this node's log origin and witness name")
+    ]
     signing_algorithm: Literal["sm2", "ed25519"] = "sm2"
     signing_key_file: Path | None = None
     ephemeral_key: bool = False
@@ -76,7 +78,8 @@ class Settings(BaseModel):
         if self.signing_key_file is None and not self.ephemeral_key:
             raise ValueError(
                 "CHAIN_SIGNING_KEY_FILE is not set: give the path of the node's private key"
-                " (64 hex digits), or set CHAIN_EPHEMERAL_KEY=true for a throw-away key (lab, tests)"
+                " (64 hex digits), or set CHAIN_EPHEMERAL_KEY=true for a throw-away key"
+                " (lab, tests)"
             )
         if self.db_pool_min > self.db_pool_max:
             raise ValueError("CHAIN_DB_POOL_MIN is larger than CHAIN_DB_POOL_MAX")
@@ -90,7 +93,8 @@ class Settings(BaseModel):
             if key in env:
                 values[name] = env[key]
         missing = [
-            PREFIX + n.upper() for n, f in cls.model_fields.items()
+            PREFIX + n.upper()
+            for n, f in cls.model_fields.items()
             if f.is_required() and n not in values
         ]
         if missing:

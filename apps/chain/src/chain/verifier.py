@@ -70,7 +70,9 @@ def root_from_inclusion_proof(
 ) -> bytes:
     """Recompute the root from a leaf hash and its audit path; raise if malformed."""
     if not 0 <= index < size:
-        raise VerificationError("inclusion_proof_invalid", f"leaf index {index} >= tree size {size}")
+        raise VerificationError(
+            "inclusion_proof_invalid", f"leaf index {index} >= tree size {size}"
+        )
     fn, sn, r = index, size - 1, leaf
     for p in proof:
         if sn == 0:
@@ -97,7 +99,8 @@ def verify_inclusion(
     if not hmac.compare_digest(got, root):
         raise VerificationError(
             "inclusion_proof_invalid",
-            f"leaf {index} with this audit path gives root {got.hex()}, the tree head says {root.hex()}",
+            f"leaf {index} with this audit path gives root {got.hex()},"
+            f" the tree head says {root.hex()}",
         )
 
 
@@ -109,11 +112,15 @@ def verify_consistency(
         raise VerificationError("consistency_proof_invalid", f"size {first} > size {second}")
     if first == second:
         if proof or not hmac.compare_digest(first_root, second_root):
-            raise VerificationError("consistency_proof_invalid", f"two different roots at size {first}")
+            raise VerificationError(
+                "consistency_proof_invalid", f"two different roots at size {first}"
+            )
         return
     if first == 0:
         if proof:
-            raise VerificationError("consistency_proof_invalid", "proof from the empty tree must be empty")
+            raise VerificationError(
+                "consistency_proof_invalid", "proof from the empty tree must be empty"
+            )
         return
     if not proof:
         raise VerificationError("consistency_proof_invalid", "empty proof")
@@ -144,7 +151,9 @@ def verify_consistency(
     if not hmac.compare_digest(fr, first_root):
         raise VerificationError("consistency_proof_invalid", f"root of size {first} does not match")
     if not hmac.compare_digest(sr, second_root):
-        raise VerificationError("consistency_proof_invalid", f"root of size {second} does not match")
+        raise VerificationError(
+            "consistency_proof_invalid", f"root of size {second} does not match"
+        )
 
 
 # --- signatures -------------------------------------------------------------------------
@@ -226,13 +235,19 @@ class Verifier:
     def verify_tree_head(self, head: Mapping[str, Any]) -> VerifiedHead:
         origin, size = head["origin"], int(head["tree_size"])
         if origin != self.log_origin:
-            raise VerificationError("wrong_log", f"head is from {origin!r}, expected {self.log_origin!r}")
+            raise VerificationError(
+                "wrong_log", f"head is from {origin!r}, expected {self.log_origin!r}"
+            )
         msg = tree_head_message(origin, size, str(head["root_hash"]).lower(), head["timestamp"])
         if head.get("key_id") not in (None, self.log_key.key_id):
             raise VerificationError("unknown_key", f"head is signed by key {head.get('key_id')}")
         if not verify_signature(self.log_key, msg, _hex(head["signature"], "signature")):
-            raise VerificationError("bad_signature", f"tree head of size {size} is not signed by the log key")
-        verified = VerifiedHead(origin, size, _hex(head["root_hash"], "root_hash"), head["timestamp"])
+            raise VerificationError(
+                "bad_signature", f"tree head of size {size} is not signed by the log key"
+            )
+        verified = VerifiedHead(
+            origin, size, _hex(head["root_hash"], "root_hash"), head["timestamp"]
+        )
         for cs in head.get("cosignatures") or []:
             name = cs.get("witness")
             key = self.witnesses.get(name)
@@ -244,7 +259,8 @@ class Verifier:
         if len(verified.cosigned_by) < self.quorum:
             raise VerificationError(
                 "quorum_not_met",
-                f"tree head of size {size} has {len(verified.cosigned_by)} valid cosignatures from trusted"
+                f"tree head of size {size} has {len(verified.cosigned_by)} valid cosignatures"
+                " from trusted"
                 f" witnesses ({', '.join(verified.cosigned_by) or 'none'}), {self.quorum} required",
             )
         return verified
@@ -254,8 +270,12 @@ class Verifier:
     ) -> None:
         a, b = self.verify_tree_head(old), self.verify_tree_head(new)
         verify_consistency(
-            self.tree_hash, a.tree_size, b.tree_size, [_hex(p, "proof") for p in proof_hex],
-            a.root_hash, b.root_hash,
+            self.tree_hash,
+            a.tree_size,
+            b.tree_size,
+            [_hex(p, "proof") for p in proof_hex],
+            a.root_hash,
+            b.root_hash,
         )
 
     def verify_evidence(
@@ -277,7 +297,9 @@ class Verifier:
             raise VerificationError("unknown_algorithm", f"digest algorithm {alg!r}")
         if data is not None:
             digest = hashlib.new(alg, data).hexdigest()
-        if digest is not None and not hmac.compare_digest(digest.lower(), str(entry["digest"]).lower()):
+        if digest is not None and not hmac.compare_digest(
+            digest.lower(), str(entry["digest"]).lower()
+        ):
             raise VerificationError(
                 "digest_mismatch",
                 f"evidence {entry['storage_number']}: the data's {alg} digest {digest.lower()}"
@@ -287,13 +309,21 @@ class Verifier:
         proof = bundle["inclusion_proof"]
         index, size = int(proof["leaf_index"]), int(proof["tree_size"])
         if size != head.tree_size:
-            raise VerificationError("inclusion_proof_invalid", f"proof is for size {size}, head is {head.tree_size}")
+            raise VerificationError(
+                "inclusion_proof_invalid", f"proof is for size {size}, head is {head.tree_size}"
+            )
         if index != int(entry["leaf_index"]):
             raise VerificationError("inclusion_proof_invalid", "proof is for another leaf")
         lh = leaf_hash(self.tree_hash, entry_leaf_bytes(entry))
         try:
-            verify_inclusion(self.tree_hash, index, size, lh,
-                             [_hex(p, "proof") for p in proof["hashes"]], head.root_hash)
+            verify_inclusion(
+                self.tree_hash,
+                index,
+                size,
+                lh,
+                [_hex(p, "proof") for p in proof["hashes"]],
+                head.root_hash,
+            )
         except VerificationError as exc:
             raise VerificationError(
                 exc.reason, f"evidence {entry['storage_number']} (leaf {index}): {exc.detail}"

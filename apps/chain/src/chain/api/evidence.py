@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
-from chain.api.deps import problems, service
+from chain.api.deps import Svc, problems
 from chain.api.schemas import (
     AppendRequest,
     AppendResponse,
@@ -21,7 +21,7 @@ from chain.api.schemas import (
 from chain.domain.leaf import Submission
 from chain.integrator import IntegrationFailed, Overloaded
 from chain.problems import Problem
-from chain.service import ChainService, digests_of
+from chain.service import digests_of
 
 router = APIRouter(prefix="/v1/evidence", tags=["evidence"])
 SN = Annotated[StorageNumber, Path(description="the storage number a registration returned")]
@@ -34,17 +34,22 @@ def _submission(req: AppendRequest) -> Submission:
 def _append_problem(exc: Exception) -> Problem:
     if isinstance(exc, Overloaded):
         return Problem(503, "evidence.overloaded", "Service unavailable", str(exc))
-    return Problem(503, "evidence.not_integrated", "Service unavailable",
-                   f"the batch could not be committed, nothing was stored: {exc}; retry")
+    return Problem(
+        503,
+        "evidence.not_integrated",
+        "Service unavailable",
+        f"the batch could not be committed, nothing was stored: {exc}; retry",
+    )
 
 
 @router.post(
-    "", status_code=201, response_model=AppendResponse,
+    "",
+    status_code=201,
+    response_model=AppendResponse,
     responses=problems(413, 415, 422, 503),
     summary="Register an evidence digest; returns its storage number and inclusion proof",
 )
-async def register(body: AppendRequest, response: Response,
-                   svc: ChainService = Depends(service)) -> dict[str, Any]:
+async def register(svc: Svc, body: AppendRequest, response: Response) -> dict[str, Any]:
     try:
         r = await svc.integrator.append(_submission(body))
     except (Overloaded, IntegrationFailed) as exc:
@@ -56,60 +61,85 @@ async def register(body: AppendRequest, response: Response,
         "integrated_time": r.entry.integrated_time,
         "entry": r.entry.as_dict(),
         "leaf_hash": r.leaf_hash.hex(),
-        "inclusion_proof": {"leaf_index": r.entry.leaf_index, "tree_size": r.head.tree_size,
-                            "hashes": [h.hex() for h in r.proof]},
+        "inclusion_proof": {
+            "leaf_index": r.entry.leaf_index,
+            "tree_size": r.head.tree_size,
+            "hashes": [h.hex() for h in r.proof],
+        },
         "tree_head": r.head.as_dict(),
     }
 
 
 @router.post(
-    ":batch", status_code=201, response_model=BatchAppendResponse,
+    ":batch",
+    status_code=201,
+    response_model=BatchAppendResponse,
     responses=problems(413, 415, 422, 503),
     summary="Register many digests at once (all or none); proofs via GET",
 )
-async def register_batch(body: BatchAppendRequest, svc: ChainService = Depends(service)) -> dict[str, Any]:
+async def register_batch(svc: Svc, body: BatchAppendRequest) -> dict[str, Any]:
     if len(body.items) > svc.settings.max_batch_items:
-        raise Problem(422, "request.too_many_items", "Invalid request",
-                      f"at most {svc.settings.max_batch_items} items per batch")
+        raise Problem(
+            422,
+            "request.too_many_items",
+            "Invalid request",
+            f"at most {svc.settings.max_batch_items} items per batch",
+        )
     try:
         receipts = await svc.integrator.append_many([_submission(i) for i in body.items])
     except (Overloaded, IntegrationFailed) as exc:
         raise _append_problem(exc) from None
     return {
-        "receipts": [{"storage_number": r.entry.storage_number, "leaf_index": r.entry.leaf_index,
-                      "integrated_time": r.entry.integrated_time} for r in receipts],
+        "receipts": [
+            {
+                "storage_number": r.entry.storage_number,
+                "leaf_index": r.entry.leaf_index,
+                "integrated_time": r.entry.integrated_time,
+            }
+            for r in receipts
+        ],
         "tree_head": max(receipts, key=lambda r: r.head.tree_size).head.as_dict(),
     }
 
 
 @router.get(
-    "/{storage_number}", response_model=EvidenceBundle, responses=problems(404, 409, 422, 500),
+    "/{storage_number}",
+    response_model=EvidenceBundle,
+    responses=problems(404, 409, 422, 500),
     summary="The entry, its inclusion proof and the signed (optionally cosigned) head",
 )
-async def get_evidence(storage_number: SN, quorum: Annotated[Quorum, Query()] = 0,
-                       svc: ChainService = Depends(service)) -> dict[str, Any]:
+async def get_evidence(
+    svc: Svc, storage_number: SN, quorum: Annotated[Quorum, Query()] = 0
+) -> dict[str, Any]:
     return await svc.bundle(storage_number, quorum)
 
 
 @router.post(
-    "/{storage_number}/verify", response_model=VerifyResponse,
+    "/{storage_number}/verify",
+    response_model=VerifyResponse,
     responses=problems(404, 409, 413, 415, 422),
     summary="Verify a digest against a storage number: integrity, storage time, proof",
 )
-async def verify_digest(storage_number: SN, body: VerifyRequest,
-                        svc: ChainService = Depends(service)) -> dict[str, Any]:
+async def verify_digest(svc: Svc, storage_number: SN, body: VerifyRequest) -> dict[str, Any]:
     return await svc.verify(storage_number, digest=body.digest, quorum=body.quorum)
 
 
 @router.post(
-    "/{storage_number}/verify-data", response_model=VerifyResponse,
+    "/{storage_number}/verify-data",
+    response_model=VerifyResponse,
     responses=problems(404, 409, 413, 415, 422),
-    openapi_extra={"requestBody": {"required": True, "content": {
-        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
     summary="Verify the original data (uploaded as the body) against a storage number",
 )
-async def verify_data(storage_number: SN, request: Request,
-                      quorum: Annotated[Quorum, Query()] = 0,
-                      svc: ChainService = Depends(service)) -> dict[str, Any]:
+async def verify_data(
+    svc: Svc, storage_number: SN, request: Request, quorum: Annotated[Quorum, Query()] = 0
+) -> dict[str, Any]:
     chunks = [c async for c in request.stream()]
     return await svc.verify(storage_number, data_digest=digests_of(chunks), quorum=quorum)

@@ -18,8 +18,11 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="The database answers and the integrator runs",
-            responses={503: {"description": "not ready", "content": {"application/problem+json": {}}}})
+@router.get(
+    "/readyz",
+    summary="The database answers and the integrator runs",
+    responses={503: {"description": "not ready", "content": {"application/problem+json": {}}}},
+)
 async def readyz(request: Request) -> dict[str, Any]:
     state = request.app.state
     svc = getattr(state, "service", None)
@@ -30,15 +33,27 @@ async def readyz(request: Request) -> dict[str, Any]:
             async with svc.pool.connection() as conn:
                 await conn.execute("SELECT 1")
     except (TimeoutError, Exception) as exc:
-        raise Problem(503, "health.database_unavailable", "Service unavailable",
-                      f"the database does not answer: {type(exc).__name__}") from None
+        raise Problem(
+            503,
+            "health.database_unavailable",
+            "Service unavailable",
+            f"the database does not answer: {type(exc).__name__}",
+        ) from None
     task = svc.integrator._task
     if task is None or task.done():
-        raise Problem(503, "health.integrator_stopped", "Service unavailable", "the integrator is not running")
+        raise Problem(
+            503, "health.integrator_stopped", "Service unavailable", "the integrator is not running"
+        )
     return {"status": "ready", "tree_size": svc.integrator.tree.size}
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response,
-            responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
+)
 async def metrics(request: Request) -> Response:
-    return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(
+        generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST
+    )

@@ -7,12 +7,18 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 HEX64 = r"^[0-9a-fA-F]{64}$"
+CLEAN_TEXT = r"^[^\x00-\x1f\x7f]*$"  # no control characters
+METADATA_KEY = r"^[A-Za-z0-9_.\-]+$"
 MAX_INT64 = 2**63 - 1
 
-Hex64 = Annotated[str, Field(min_length=64, max_length=64, pattern=HEX64, examples=["66c7f0f4" * 8])]
+Hex64 = Annotated[
+    str, Field(min_length=64, max_length=64, pattern=HEX64, examples=["66c7f0f4" * 8])
+]
 LeafIndex = Annotated[int, Field(ge=0, le=MAX_INT64)]
 TreeSize = Annotated[int, Field(ge=0, le=MAX_INT64)]
-StorageNumber = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Z0-9]{1,12}-[0-9A-F]{20}$")]
+StorageNumber = Annotated[
+    str, Field(min_length=1, max_length=64, pattern=r"^[A-Z0-9]{1,12}-[0-9A-F]{20}$")
+]
 Quorum = Annotated[int, Field(ge=0, le=32, description="distinct witness cosignatures demanded")]
 
 
@@ -33,16 +39,32 @@ class Strict(BaseModel):
 class AppendRequest(Strict):
     """One piece of evidence: its digest, who submits it, and short metadata."""
 
-    digest: Annotated[str, Field(
-        min_length=64, max_length=64, pattern=HEX64,
-        description="hex digest of the evidence file (SM3 or SHA-256: 64 hex digits)",
-    )]
+    digest: Annotated[
+        str,
+        Field(
+            min_length=64,
+            max_length=64,
+            pattern=HEX64,
+            description="hex digest of the evidence file (SM3 or SHA-256: 64 hex digits)",
+        ),
+    ]
     digest_alg: Literal["sm3", "sha256"] = "sm3"
-    submitter: Annotated[str, Field(min_length=1, max_length=200, description="who registers it")]
+    submitter: Annotated[
+        str, Field(min_length=1, max_length=200, pattern=CLEAN_TEXT, description="who registers it")
+    ]
     metadata: Annotated[
-        dict[Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")],
-             Annotated[str, Field(max_length=1024)]],
-        Field(max_length=32, description="up to 32 string fields (case number, file name, ...)"),
+        dict[
+            Annotated[str, Field(min_length=1, max_length=64, pattern=METADATA_KEY)],
+            Annotated[str, Field(max_length=1024, pattern=CLEAN_TEXT)],
+        ],
+        Field(
+            max_length=32,
+            description="up to 32 string fields (case number, file name, ...)",
+            json_schema_extra={
+                "additionalProperties": False,
+                "propertyNames": {"minLength": 1, "maxLength": 64, "pattern": METADATA_KEY},
+            },
+        ),
     ] = {}
 
     @field_validator("submitter")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 
-from chain.api.deps import problems, service
+from chain.api.deps import Svc, problems
 from chain.api.schemas import (
     Alarm,
     CosignatureOut,
@@ -15,31 +15,43 @@ from chain.api.schemas import (
     ObserveResponse,
     WitnessedLatest,
 )
-from chain.service import ChainService
 
 router = APIRouter(prefix="/v1/witness", tags=["witness"])
 Origin = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9.\-]{0,62}$")]
 
 
-@router.get("/logs/{origin}", response_model=WitnessedLatest, responses=problems(404, 422),
-            summary="The latest head of a log that this witness cosigned")
-async def latest(origin: Origin, svc: ChainService = Depends(service)) -> dict[str, Any]:
+@router.get(
+    "/logs/{origin}",
+    response_model=WitnessedLatest,
+    responses=problems(404, 422),
+    summary="The latest head of a log that this witness cosigned",
+)
+async def latest(svc: Svc, origin: Origin) -> dict[str, Any]:
     return await svc.witnessed_latest(origin)
 
 
-@router.post("/cosign", response_model=CosignatureOut, responses=problems(403, 404, 409, 413, 415, 422),
-             summary="Cosign a log's head, given a consistency proof from the last cosigned size")
-async def cosign(body: CosignRequest, svc: ChainService = Depends(service)) -> dict[str, Any]:
+@router.post(
+    "/cosign",
+    response_model=CosignatureOut,
+    responses=problems(403, 404, 409, 413, 415, 422),
+    summary="Cosign a log's head, given a consistency proof from the last cosigned size",
+)
+async def cosign(svc: Svc, body: CosignRequest) -> dict[str, Any]:
     return await svc.cosign(body.head.model_dump(), body.old_size, body.consistency_proof)
 
 
-@router.post("/observe", response_model=ObserveResponse, responses=problems(403, 404, 409, 413, 415, 422),
-             summary="Report a head someone was shown; raises an alarm on equivocation")
-async def observe(body: ObserveRequest, svc: ChainService = Depends(service)) -> dict[str, Any]:
+@router.post(
+    "/observe",
+    response_model=ObserveResponse,
+    responses=problems(403, 404, 409, 413, 415, 422),
+    summary="Report a head someone was shown; raises an alarm on equivocation",
+)
+async def observe(svc: Svc, body: ObserveRequest) -> dict[str, Any]:
     return await svc.observe(body.head.model_dump())
 
 
 @router.get("/alarms", response_model=list[Alarm], summary="Equivocation alarms, newest first")
-async def alarms(limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                 svc: ChainService = Depends(service)) -> list[dict[str, Any]]:
+async def alarms(
+    svc: Svc, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> list[dict[str, Any]]:
     return await svc.alarms(limit)

@@ -23,7 +23,9 @@ def parse_time(s: str) -> datetime:
 def check_digest(alg: str, digest_hex: str) -> bytes:
     """Validate a hex digest for ``alg``; return its bytes or raise ValueError naming the fix."""
     if alg not in DIGEST_ALGORITHMS:
-        raise ValueError(f"unknown digest algorithm {alg!r}: use one of {', '.join(DIGEST_ALGORITHMS)}")
+        raise ValueError(
+            f"unknown digest algorithm {alg!r}: use one of {', '.join(DIGEST_ALGORITHMS)}"
+        )
     want = DIGEST_ALGORITHMS[alg] * 2
     if not HEX.match(digest_hex):
         raise ValueError(f"the {alg} digest must be hexadecimal (0-9, a-f)")

@@ -149,7 +149,9 @@ class CompactRange:
         return [(lvl, (size >> lvl) - 1) for lvl in range(size.bit_length()) if size >> lvl & 1]
 
     @classmethod
-    def from_nodes(cls, hasher: TreeHasher, size: int, nodes: Mapping[NodeId, bytes]) -> CompactRange:
+    def from_nodes(
+        cls, hasher: TreeHasher, size: int, nodes: Mapping[NodeId, bytes]
+    ) -> CompactRange:
         missing = [nid for nid in cls.node_ids(size) if nid not in nodes]
         if missing:
             raise KeyError(f"tree nodes {missing} are missing for size {size}")

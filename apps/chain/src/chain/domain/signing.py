@@ -25,7 +25,9 @@ class Signer:
 
     def __post_init__(self) -> None:
         if self.algorithm not in ALGORITHMS:
-            raise SigningKeyError(f"signing algorithm {self.algorithm!r}: use one of {', '.join(ALGORITHMS)}")
+            raise SigningKeyError(
+                f"signing algorithm {self.algorithm!r}: use one of {', '.join(ALGORITHMS)}"
+            )
         if len(self.private_key) != 32:
             raise SigningKeyError("a private key is 32 bytes (64 hex digits)")
         if self.algorithm == "sm2":
@@ -62,7 +64,9 @@ class Signer:
                 Encoding.Raw, PrivateFormat.Raw, NoEncryption()
             )
             return cls("ed25519", raw)
-        raise SigningKeyError(f"signing algorithm {algorithm!r}: use one of {', '.join(ALGORITHMS)}")
+        raise SigningKeyError(
+            f"signing algorithm {algorithm!r}: use one of {', '.join(ALGORITHMS)}"
+        )
 
     @classmethod
     def from_file(cls, algorithm: str, path: Path) -> Signer:

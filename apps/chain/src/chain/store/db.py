@@ -51,6 +51,11 @@ async def migrate(conn: AsyncConnection) -> list[str]:
 
 def make_pool(url: str, min_size: int, max_size: int) -> AsyncConnectionPool:
     return AsyncConnectionPool(
-        url, min_size=min_size, max_size=max_size, open=False, name="chain",
-        kwargs={"autocommit": True}, timeout=10,
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        open=False,
+        name="chain",
+        kwargs={"autocommit": True},
+        timeout=10,
     )

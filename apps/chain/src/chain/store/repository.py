@@ -33,7 +33,9 @@ HEAD_COLUMNS = "tree_size, root_hash, issued_at, key_id, algorithm, signature"
 
 
 async def latest_head(conn: AsyncConnection, origin: str) -> TreeHead | None:
-    cur = await conn.execute(f"SELECT {HEAD_COLUMNS} FROM tree_heads ORDER BY tree_size DESC LIMIT 1")
+    cur = await conn.execute(
+        f"SELECT {HEAD_COLUMNS} FROM tree_heads ORDER BY tree_size DESC LIMIT 1"
+    )
     row = await cur.fetchone()
     if row is None:
         return None
@@ -91,17 +93,30 @@ async def integrate(
             " metadata, integrated_at) FROM STDIN"
         ) as copy:
             for e in entries:
-                await copy.write_row((
-                    e.leaf_index, e.storage_number, e.digest_alg, e.digest, e.submitter,
-                    Jsonb(e.metadata), e.integrated_at,
-                ))
+                await copy.write_row(
+                    (
+                        e.leaf_index,
+                        e.storage_number,
+                        e.digest_alg,
+                        e.digest,
+                        e.submitter,
+                        Jsonb(e.metadata),
+                        e.integrated_at,
+                    )
+                )
         async with cur.copy("COPY tree_nodes (level, idx, hash) FROM STDIN") as copy:
             for (lvl, idx), h in nodes.items():
                 await copy.write_row((lvl, idx, h))
         await cur.execute(
             f"INSERT INTO tree_heads ({HEAD_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s)",
-            (head.tree_size, head.root_hash, head.issued_at, head.key_id, head.algorithm,
-             head.signature),
+            (
+                head.tree_size,
+                head.root_hash,
+                head.issued_at,
+                head.key_id,
+                head.algorithm,
+                head.signature,
+            ),
         )
 
 
@@ -114,9 +129,7 @@ async def lock_integration(conn: AsyncConnection) -> int:
     return int(row[0])
 
 
-ENTRY_COLUMNS = (
-    "leaf_index, storage_number, digest_alg, digest, submitter, metadata, integrated_at"
-)
+ENTRY_COLUMNS = "leaf_index, storage_number, digest_alg, digest, submitter, metadata, integrated_at"
 
 
 def _entry(row: Sequence) -> Entry:
@@ -183,22 +196,35 @@ async def witnessed_root_at(conn: AsyncConnection, origin: str, size: int) -> by
 
 
 async def record_witnessed(
-    conn: AsyncConnection, origin: str, size: int, root: bytes, issued_at: datetime,
-    signature: bytes, cosigned_at: datetime,
+    conn: AsyncConnection,
+    origin: str,
+    size: int,
+    root: bytes,
+    issued_at: datetime,
+    signature: bytes,
+    cosigned_at: datetime,
 ) -> None:
     await conn.execute(
-        "INSERT INTO witnessed_heads (origin, tree_size, root_hash, issued_at, signature, cosigned_at)"
+        "INSERT INTO witnessed_heads"
+        " (origin, tree_size, root_hash, issued_at, signature, cosigned_at)"
         " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (origin, tree_size) DO NOTHING",
         (origin, size, root, issued_at, signature, cosigned_at),
     )
 
 
 async def record_alarm(
-    conn: AsyncConnection, origin: str, size: int, kind: str, known_root: bytes,
-    shown_root: bytes, shown_head: dict, detail: str,
+    conn: AsyncConnection,
+    origin: str,
+    size: int,
+    kind: str,
+    known_root: bytes,
+    shown_root: bytes,
+    shown_head: dict,
+    detail: str,
 ) -> int:
     cur = await conn.execute(
-        "INSERT INTO witness_alarms (origin, tree_size, kind, known_root, shown_root, shown_head, detail)"
+        "INSERT INTO witness_alarms"
+        " (origin, tree_size, kind, known_root, shown_root, shown_head, detail)"
         " VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
         (origin, size, kind, known_root, shown_root, Jsonb(shown_head), detail),
     )
@@ -214,8 +240,16 @@ async def list_alarms(conn: AsyncConnection, limit: int = 100) -> list[dict]:
         (limit,),
     )
     return [
-        {"id": i, "origin": o, "tree_size": s, "kind": k, "known_root": bytes(kr).hex(),
-         "shown_root": bytes(sr).hex(), "detail": d, "detected_at": t}
+        {
+            "id": i,
+            "origin": o,
+            "tree_size": s,
+            "kind": k,
+            "known_root": bytes(kr).hex(),
+            "shown_root": bytes(sr).hex(),
+            "detail": d,
+            "detected_at": t,
+        }
         for i, o, s, k, kr, sr, d, t in await cur.fetchall()
     ]
 

@@ -1,0 +1,139 @@
+"""Tampering with stored rows is detected and the entry named; restarts resume the tree."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+
+import pytest
+from chain.app import create_app
+from chain.verifier import VerificationError
+from chain_testkit import Node
+
+from courtcloud.testing.postgres import PostgresServer
+
+
+def sm3(data: bytes) -> str:
+    return hashlib.new("sm3", data).hexdigest()
+
+
+def fill(node: Node, n: int) -> list[dict]:
+    items = [{"digest": sm3(f"doc {i}".encode()), "submitter": f"party {i % 3}"} for i in range(n)]
+    r = node.client.post("/v1/evidence:batch", json={"items": items})
+    assert r.status_code == 201, r.text
+    return r.json()["receipts"]
+
+
+def dbname(node: Node) -> str:
+    return node.settings.database_url.rsplit("/", 1)[1]
+
+
+def test_altered_entry_row_fails_verification_naming_the_entry(
+    node: Node, postgres_server: PostgresServer
+) -> None:
+    receipts = fill(node, 20)
+    victim = receipts[7]
+    sn = victim["storage_number"]
+    bundle_before = node.client.get(f"/v1/evidence/{sn}").json()
+    assert (
+        node.client.post(f"/v1/evidence/{sn}/verify", json={"digest": sm3(b"doc 7")}).json()[
+            "verified"
+        ]
+        is True
+    )
+    forged = sm3(b"a different document")
+    postgres_server.psql(
+        f"UPDATE evidence SET digest = '\\x{forged}' WHERE storage_number = '{sn}'", dbname(node)
+    )
+    r = node.client.post(f"/v1/evidence/{sn}/verify", json={"digest": forged}).json()
+    assert r["verified"] is False
+    assert r["failure"]["code"] == "leaf_altered"
+    assert sn in r["failure"]["detail"] and "leaf 7" in r["failure"]["detail"]
+    # The client-side verifier, given what the server now serves, refuses too.
+    bundle = node.client.get(f"/v1/evidence/{sn}").json()
+    try:
+        node.verifier().verify_evidence(bundle, digest=forged)
+        raise AssertionError("a forged entry verified")
+    except VerificationError as exc:
+        assert exc.reason == "inclusion_proof_invalid" and sn in exc.detail
+    # ...while the receipt the party kept still proves the original digest.
+    node.verifier().verify_evidence(bundle_before, digest=sm3(b"doc 7"))
+    audit = node.client.get("/v1/log/audit").json()
+    assert audit["ok"] is False
+    first = audit["problems"][0]
+    assert first["code"] == "leaf_altered" and first["storage_number"] == sn
+    assert node.metric("chain_integrity_failures_total", reason="leaf_altered") >= 1
+
+
+def test_altered_tree_node_fails_verification_naming_the_entries(
+    node: Node, postgres_server: PostgresServer
+) -> None:
+    receipts = fill(node, 20)
+    # Node (level 2, index 1) covers leaves 4..7; its hash is on leaf 0's audit path.
+    postgres_server.psql(
+        "UPDATE tree_nodes SET hash = '\\x" + "00" * 32 + "' WHERE level = 2 AND idx = 1",
+        dbname(node),
+    )
+    sn0 = receipts[0]["storage_number"]
+    r = node.client.post(f"/v1/evidence/{sn0}/verify", json={"digest": sm3(b"doc 0")}).json()
+    assert r["verified"] is False
+    assert r["failure"]["code"] == "inclusion_proof_invalid"
+    assert sn0 in r["failure"]["detail"] and "leaf 0" in r["failure"]["detail"]
+    audit = node.client.get("/v1/log/audit").json()
+    assert audit["ok"] is False
+    assert {"code": "node_altered", "level": 2, "index": 1, "leaves": [4, 7]} in audit["problems"]
+    # Leaf 4's own path does not use that node: still verifies.
+    sn4 = receipts[4]["storage_number"]
+    ok = node.client.post(f"/v1/evidence/{sn4}/verify", json={"digest": sm3(b"doc 4")}).json()
+    assert ok["verified"] is True
+
+
+def test_deleted_leaf_hash_is_an_integrity_failure(
+    node: Node, postgres_server: PostgresServer
+) -> None:
+    receipts = fill(node, 5)
+    postgres_server.psql("DELETE FROM tree_nodes WHERE level = 0 AND idx = 2", dbname(node))
+    sn = receipts[2]["storage_number"]
+    r = node.client.post(f"/v1/evidence/{sn}/verify", json={"digest": sm3(b"doc 2")}).json()
+    assert r["verified"] is False and r["failure"]["code"] == "leaf_altered"
+    assert sn in r["failure"]["detail"]
+
+
+def test_intact_log_audits_clean(node: Node) -> None:
+    fill(node, 37)
+    audit = node.client.get("/v1/log/audit").json()
+    assert audit == {"tree_size": 37, "root_hash": audit["root_hash"], "ok": True, "problems": []}
+
+
+def test_restart_resumes_the_tree_from_stored_nodes_without_recomputation(node: Node) -> None:
+    fill(node, 21)  # 21 = 0b10101: the compact range is three nodes
+    head_before = node.client.get("/v1/log/head").json()
+    node.restart()
+    assert node.metric("chain_tree_nodes_loaded_at_start") == 3
+    head_after = node.client.get("/v1/log/head").json()
+    assert head_after == head_before
+    more = fill(node, 4)
+    assert [r["leaf_index"] for r in more] == [21, 22, 23, 24]
+    latest = node.client.get("/v1/log/head").json()
+    proof = node.client.get("/v1/log/proofs/consistency", params={"first": 21, "second": 25}).json()
+    node.verifier().verify_consistency(head_before, latest, proof["hashes"])
+    assert node.client.get("/v1/log/audit").json()["ok"] is True
+
+
+def test_restart_refuses_a_tree_whose_frontier_was_altered(
+    node: Node, postgres_server: PostgresServer
+) -> None:
+    fill(node, 8)
+    node.stop()
+    postgres_server.psql(
+        "UPDATE tree_nodes SET hash = '\\x" + "11" * 32 + "' WHERE level = 3 AND idx = 0",
+        dbname(node),
+    )
+    app = create_app(node.settings, access_log=False)
+
+    async def start() -> None:
+        async with app.router.lifespan_context(app):
+            raise AssertionError("the node started on an altered tree")
+
+    with pytest.raises(RuntimeError, match="tree_nodes table was altered"):
+        asyncio.run(start())
