@@ -1,0 +1,1 @@
+"""HTTP and WebSocket resources: one module per resource the API exposes."""

@@ -1,0 +1,1 @@
+"""The court's speech-recognition logic, free of web types."""
