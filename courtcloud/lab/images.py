@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .plan import BASE_IMAGE, HOST_IMAGE
-from .podman import LABEL, RECIPE, LabError, exists, podman, podman_json
+from .podman import IMAGE_LABEL, RECIPE, LabError, exists, podman, podman_json
 
 SUITE = "bookworm"
 HOST_CONTEXT = Path(__file__).parent / "images" / "host"
@@ -42,7 +42,7 @@ def _recipe(*parts: str) -> str:
 
 
 def base_recipe(mirror: str) -> str:
-    return _recipe("debootstrap", "minbase", SUITE, mirror)
+    return _recipe("debootstrap", "minbase", SUITE, mirror, IMAGE_LABEL)
 
 
 def host_recipe(base_id: str) -> str:
@@ -87,7 +87,7 @@ def build_base(estate: str, log: Callable[[str], None]) -> bool:
         tar = subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
         assert tar.stdout is not None
         proc = subprocess.run(
-            ["podman", "import", "--change", f"LABEL {LABEL}={estate}",
+            ["podman", "import", "--change", f"LABEL {IMAGE_LABEL}={estate}",
              "--change", f"LABEL {RECIPE}={recipe}", "--change", 'CMD ["/bin/bash"]',
              "-", BASE_IMAGE], stdin=tar.stdout, capture_output=True, text=True, check=False)
         tar.stdout.close()
@@ -103,7 +103,7 @@ def build_host(estate: str, log: Callable[[str], None]) -> bool:
     if image_recipe(HOST_IMAGE) == recipe:
         return False
     log("podman build of the host image (systemd, python3, sshd)")
-    podman("build", "--build-arg", f"BASE={BASE_IMAGE}", "--label", f"{LABEL}={estate}",
+    podman("build", "--build-arg", f"BASE={BASE_IMAGE}", "--label", f"{IMAGE_LABEL}={estate}",
            "--label", f"{RECIPE}={recipe}", "--layers=false", "-t", HOST_IMAGE,
            str(HOST_CONTEXT), timeout=1800)
     return True

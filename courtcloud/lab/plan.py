@@ -6,7 +6,8 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
-from dataclasses import asdict, dataclass
+import uuid
+from dataclasses import dataclass
 
 from ..model import Estate, estate_hosts, gateway
 from .podman import LABEL, RECIPE
@@ -63,16 +64,18 @@ class HostSpec:
         return self.networks[0][1]
 
     @property
-    def recipe(self) -> str:
-        return _digest({k: v for k, v in asdict(self).items() if k != "container"})
+    def machine_id(self) -> str:
+        return str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{self.hostname}.{self.estate}.lab"))
 
-    def run_args(self, image_id: str) -> list[str]:
-        args = ["run", "-d", "--name", self.container, "--hostname", self.hostname,
-                "--label", f"{LABEL}={self.estate}", "--label", f"{RECIPE}={self.recipe}",
+    def _spec_args(self) -> list[str]:
+        args = ["--name", self.container, "--hostname", self.hostname,
+                "--label", f"{LABEL}={self.estate}",
                 "--label", f"io.courtcloud.site={self.site}",
-                "--label", f"io.courtcloud.image={image_id}",
                 "--systemd", "always", "--stop-signal", "SIGRTMIN+3",
                 "--memory", f"{self.memory_mb}m",
+                # systemd takes the machine id from container_uuid; otherwise every host would
+                # share the one it derives from this machine.
+                "--env", f"container_uuid={self.machine_id}",
                 # Ansible and drills need to manage services, time and firewalls like on a VM.
                 "--cap-add", "AUDIT_WRITE,AUDIT_CONTROL,NET_ADMIN,SYS_TIME",
                 "--tmpfs", "/tmp", "--tmpfs", "/run", "--tmpfs", "/run/lock"]
@@ -80,7 +83,17 @@ class HostSpec:
             args += ["--network", f"{network}:ip={address}"]
         for name, address in self.hosts_entries:
             args += ["--add-host", f"{name}:{address}"]
-        return [*args, self.image, "/sbin/init"]
+        return args
+
+    @property
+    def recipe(self) -> str:
+        """A digest of everything the container is made with, but the image (tracked apart)."""
+        return _digest(self._spec_args())
+
+    def run_args(self, image_id: str) -> list[str]:
+        return ["run", "-d", "--label", f"{RECIPE}={self.recipe}",
+                "--label", f"io.courtcloud.image={image_id}", *self._spec_args(),
+                self.image, "/sbin/init"]
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,9 @@ import subprocess
 from typing import Any
 
 LABEL = "io.courtcloud.lab"  # value: the estate name; `lab down` removes what carries it
+# Images carry a label of their own: containers inherit their image's labels, so a container
+# someone makes from a lab image must not look like one the lab made.
+IMAGE_LABEL = "io.courtcloud.lab-image"
 RECIPE = "io.courtcloud.recipe"  # a digest of what a thing was made from, to spot drift
 
 
@@ -48,4 +51,4 @@ def labelled(kind: str, estate: str) -> list[dict[str, Any]]:
         return podman_json("ps", "-a", "--filter", f"label={LABEL}={estate}")
     if kind == "network":
         return podman_json("network", "ls", "--filter", f"label={LABEL}={estate}")
-    return podman_json("images", "--filter", f"label={LABEL}={estate}")
+    return podman_json("images", "--filter", f"label={IMAGE_LABEL}={estate}")

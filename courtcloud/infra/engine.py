@@ -1,0 +1,140 @@
+"""Run the project's real Pulumi program (`infra/__main__.py`) for a stack, the engine mocked.
+
+Each run sets the mocks first, hands the program the stack file's config as Pulumi would,
+executes it, waits for every registration, and returns what was declared and exported.
+Stacks of one estate run in deployment order so that StackReferences see their peers'
+outputs (the sites that feed the DR site first, the DR site last).
+"""
+
+from __future__ import annotations
+
+import runpy
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from ..model import ModelError, SiteRole
+from ..model.loader import project_stacks, read_stack
+from .mocks import CourtMocks, Declared
+
+PROJECT = "courtcloud"
+
+
+@dataclass
+class StackRun:
+    stack: str
+    estate: str
+    resources: list[Declared]
+    outputs: dict[str, Any]
+    charts: list[dict[str, Any]]
+    seconds: float
+    config: dict[str, str] = field(repr=False, default_factory=dict)
+
+    def of_type(self, type_: str) -> list[Declared]:
+        return [r for r in self.resources if r.type == type_]
+
+    def named(self, type_: str, name: str) -> Declared:
+        return next(r for r in self.resources if r.type == type_ and r.name == name)
+
+
+def stack_config(project_dir: Path, stack: str) -> dict[str, str]:
+    """The config Pulumi would pass the program: every key of the stack file, objects as
+    JSON text (the loader in the program reads them back)."""
+    sys.path.insert(0, str(project_dir)) if str(project_dir) not in sys.path else None
+    from infra.model import config_from_file  # the program's own reader
+
+    return config_from_file(project_dir / f"Pulumi.{stack}.yaml")
+
+
+def run_stack(project_dir: Path, stack: str, *, config: dict[str, str] | None = None,
+              peers: dict[str, dict[str, Any]] | None = None,
+              secrets: dict[str, str] | None = None) -> StackRun:
+    """Run the program for `stack`. `config` replaces the stack file's config (tests use it
+    to try a changed model); `peers` are other stacks' outputs for StackReferences."""
+    project_dir = Path(project_dir).resolve()
+    config = dict(stack_config(project_dir, stack) if config is None else config)
+    config.update(secrets or {})
+    mocks = CourtMocks(project_dir / "charts", stack_outputs=dict(peers or {}))
+    pulumi_settings.ROOT.set(None)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False)
+    pulumi.runtime.set_all_config(config, secret_keys=list(secrets or {}))
+    program = project_dir / "infra" / "__main__.py"
+    outputs: dict[str, Any] = {}
+
+    async def run() -> None:
+        runpy.run_path(str(program), run_name="__main__")
+        root = pulumi_settings.get_root_resource()
+        exported = getattr(root, "outputs", {}) or {}
+        resolved = await pulumi.Output.from_input(exported).future(with_unknowns=True)
+        outputs.update(resolved or {})
+
+    started = time.perf_counter()
+    try:
+        _sync_await(run_pulumi_func(run))
+    except ModelError:
+        raise
+    except Exception as exc:  # the program wraps model problems; unwrap them for callers
+        cause = _model_error(exc)
+        if cause is not None:
+            raise cause from None
+        raise
+    seconds = time.perf_counter() - started
+    estate = str(read_stack(project_dir / f"Pulumi.{stack}.yaml").estate)
+    return StackRun(stack, estate, list(mocks.declared), outputs, list(mocks.rendered_charts),
+                    seconds, config)
+
+
+def _model_error(exc: BaseException) -> ModelError | None:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ModelError):
+            return seen
+        problems = getattr(seen, "problems", None)
+        if problems:
+            return ModelError(list(problems))
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def deployment_order(project_dir: Path, estate: str) -> list[str]:
+    """The estate's stacks, those feeding the DR site first."""
+    stacks = project_stacks(project_dir).get(estate, [])
+    if not stacks:
+        raise ModelError([])
+    def is_dr(path: Path) -> bool:
+        sites = read_stack(path).config.get("sites") or []
+        return any(isinstance(s, dict) and s.get("role") == str(SiteRole.dr) for s in sites)
+    ordered = sorted(stacks, key=lambda p: (is_dr(p), p.name))
+    return [read_stack(p).stack for p in ordered]
+
+
+def run_estate(project_dir: Path, estate: str = "production",
+               only: list[str] | None = None) -> dict[str, StackRun]:
+    """Run every stack of the estate (or those in `only`, with the stacks they read from
+    run first), in deployment order."""
+    project_dir = Path(project_dir).resolve()
+    order = deployment_order(project_dir, estate)
+    if only:
+        last = max(order.index(s) for s in only)
+        order = order[: last + 1]
+    runs: dict[str, StackRun] = {}
+    peers: dict[str, dict[str, Any]] = {}
+    for stack in order:
+        run = run_stack(project_dir, stack, peers=peers)
+        peers[stack] = run.outputs
+        runs[stack] = run
+    if only:
+        runs = {k: v for k, v in runs.items() if k in only}
+    return runs
+
+
+def estate_of(project_dir: Path, stack: str) -> str:
+    path = Path(project_dir) / f"Pulumi.{stack}.yaml"
+    return read_stack(path).estate

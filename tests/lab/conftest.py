@@ -1,0 +1,48 @@
+"""The lab tests run against the real lab: `courtcloud lab up` on this machine (podman,
+systemd containers). They are marked `lab`; `scripts/test --fast` skips them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from courtcloud.lab.plan import lab_plan
+from courtcloud.model import load_project_estate
+
+
+def courtcloud(*args: str, env: dict[str, str] | None = None,
+               timeout: float = 1800) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "courtcloud", *args], capture_output=True,
+                          text=True, timeout=timeout, env={**os.environ, **(env or {})},
+                          check=False)
+
+
+@pytest.fixture(scope="session")
+def lab_estate(project: Path):
+    return load_project_estate(project, "lab")
+
+
+@pytest.fixture(scope="session")
+def lab_plan_(lab_estate):
+    return lab_plan(lab_estate)
+
+
+@pytest.fixture(scope="session")
+def lab_up(project: Path) -> dict[str, Any]:
+    """Bring the lab up (cold in CI: images are built) and return its JSON summary. The lab
+    stays up afterwards, for the next lab tests and for the developer."""
+    proc = courtcloud("lab", "up", "--json", "--project-dir", str(project))
+    sys.stderr.write(proc.stderr[-4000:])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout)
+
+
+def host_run(container: str, *command: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(["podman", "exec", container, *command], capture_output=True,
+                          text=True, timeout=timeout, check=False)

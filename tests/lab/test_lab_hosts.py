@@ -1,0 +1,124 @@
+"""The lab's hosts as a user meets them: booted, addressed, named, routed, closed to the
+outside, able to install packages, reachable by Ansible, and converged on a second run."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from courtcloud.lab import router
+
+from .conftest import courtcloud, host_run
+
+pytestmark = pytest.mark.lab
+
+
+def test_every_host_boots_systemd_as_pid_1(lab_up, lab_plan_):
+    assert {h["container"] for h in lab_up["hosts"]} == {h.container for h in lab_plan_.hosts}
+    for spec in lab_plan_.hosts:
+        state = host_run(spec.container, "systemctl", "is-system-running").stdout.strip()
+        assert state in ("running", "degraded"), spec.container
+        assert host_run(spec.container, "cat", "/proc/1/comm").stdout.strip() == "systemd"
+        assert host_run(spec.container, "hostname").stdout.strip() == spec.hostname
+
+
+def test_every_host_has_its_fixed_addresses(lab_up, lab_plan_):
+    for spec in lab_plan_.hosts:
+        out = host_run(spec.container, "ip", "-j", "-4", "addr").stdout
+        have = {a["local"] for link in json.loads(out) for a in link["addr_info"]}
+        assert {a for _, a in spec.networks} <= have, spec.container
+
+
+def test_names_resolve_across_sites_and_zones(lab_up, lab_plan_):
+    probe = next(h for h in lab_plan_.hosts if h.hostname == "primary-database-1")
+    for target in lab_plan_.hosts:
+        out = host_run(probe.container, "getent", "hosts", target.hostname).stdout.split()
+        assert out and out[0] == target.address, target.hostname
+
+
+def test_zones_are_routed_to_each_other_through_the_lab_router(lab_up, lab_plan_):
+    """An app host (app zone) opens a TCP connection to a database host (data zone) and the
+    server sees the client's own address: routed, not masqueraded."""
+    server = next(h for h in lab_plan_.hosts if h.hostname == "primary-database-1")
+    client = next(h for h in lab_plan_.hosts if h.hostname == "primary-node-1")
+    listener = subprocess.Popen(
+        ["podman", "exec", server.container, "python3", "-c",
+         "import socket; s = socket.socket(); "
+         "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('', 15432)); "
+         "s.listen(); s.settimeout(20); c, a = s.accept(); c.sendall(a[0].encode()); c.close()"])
+    try:
+        seen = ""
+        for _ in range(40):
+            proc = host_run(client.container, "python3", "-c",
+                            f"import socket; c = socket.create_connection(('{server.address}', "
+                            "15432), timeout=3); print(c.recv(64).decode())")
+            if proc.returncode == 0:
+                seen = proc.stdout.strip()
+                break
+            time.sleep(0.25)
+        assert seen == client.address
+    finally:
+        listener.kill()
+
+
+def test_nothing_in_the_lab_has_a_route_out(lab_up, lab_plan_):
+    """No default route on any host (asked of the kernel; no packet is sent), and the host's
+    forwarding drops anything from a lab bridge to anywhere but another lab bridge."""
+    outside = str(ipaddress.IPv4Address("203.0.113.7"))  # TEST-NET-3, never routed
+    for spec in lab_plan_.hosts:
+        routes = host_run(spec.container, "ip", "-4", "route").stdout
+        assert "default" not in routes, spec.container
+        probe = host_run(spec.container, "ip", "route", "get", outside)
+        assert probe.returncode != 0 and "unreachable" in probe.stderr.lower(), spec.container
+    assert router.current_bridges(lab_plan_.estate) == set(router.bridges(lab_plan_))
+    table = subprocess.run(["nft", "list", "table", "inet", router.table(lab_plan_.estate)],
+                           capture_output=True, text=True, check=True).stdout
+    assert "iifname @lab_bridges counter" in table and "drop" in table
+
+
+def test_hosts_install_debian_packages_through_the_proxy(lab_up):
+    host = "cc-dr-miyun-vault-1"
+    update = host_run(host, "apt-get", "update", timeout=300)
+    assert update.returncode == 0, update.stderr[-800:]
+    assert "courtcloud-apt-proxy" not in update.stderr
+    install = host_run(host, "apt-get", "install", "-y", "--no-install-recommends", "tree",
+                       timeout=300)
+    assert install.returncode == 0, install.stderr[-800:]
+    assert host_run(host, "tree", "--version").returncode == 0
+    host_run(host, "apt-get", "purge", "-y", "tree")
+
+
+def test_each_host_has_its_own_identity(lab_up):
+    keys = {host_run(c, "cat", "/etc/ssh/ssh_host_ed25519_key.pub").stdout.split()[1]
+            for c in ("cc-primary-ops-1", "cc-standby-ops-1")}
+    ids = {host_run(c, "cat", "/etc/machine-id").stdout.strip()
+           for c in ("cc-primary-ops-1", "cc-standby-ops-1")}
+    assert len(keys) == 2 and len(ids) == 2
+    assert host_run("cc-primary-ops-1", "systemctl", "is-active", "ssh").stdout.strip() == "active"
+
+
+@pytest.mark.skipif(shutil.which("ansible") is None, reason="ansible is not installed")
+def test_ansible_reaches_every_host_through_the_generated_inventory(lab_up, lab_plan_):
+    proc = subprocess.run(
+        ["ansible", "-i", lab_up["inventory"], "all", "-m", "ansible.builtin.setup",
+         "-a", "gather_subset=!all,network", "-f", "8", "-o"],
+        capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    for spec in lab_plan_.hosts:
+        line = next(x for x in proc.stdout.splitlines() if x.startswith(spec.hostname + " "))
+        facts = json.loads(line.split("=>", 1)[1])["ansible_facts"]
+        assert facts["ansible_default_ipv4"] == {}  # no default route: nothing leads out
+        assert spec.address in facts["ansible_all_ipv4_addresses"]
+
+
+def test_a_second_up_changes_nothing(lab_up, project):
+    proc = courtcloud("lab", "up", "--json", "--project-dir", str(project))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    summary = json.loads(proc.stdout)
+    assert summary["changed"] == []
+    assert summary["hosts"] == lab_up["hosts"]
