@@ -121,11 +121,15 @@ class Guard:
     def _refuse(scope: Scope, method: str, limit: int, data_upload: bool) -> Problem | None:
         if method not in ("POST", "PUT", "PATCH"):
             return None
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        length = headers.get("content-length")
+        length, ctype = None, ""
+        for k, val in scope["headers"]:
+            name = k.lower()
+            if name == b"content-length":
+                length = val.decode("latin-1")
+            elif name == b"content-type":
+                ctype = val.decode("latin-1").split(";")[0].strip().lower()
         if length is not None and (not length.isdigit() or int(length) > limit):
             return _too_large(limit)
-        ctype = headers.get("content-type", "").split(";")[0].strip().lower()
         want = "application/octet-stream" if data_upload else "application/json"
         if ctype != want:
             return Problem(
@@ -364,15 +368,27 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     import uvicorn
 
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        server_header=False,
-    )
+    common: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": None,
+        "access_log": False,
+        "server_header": False,
+    }
+    if settings.workers > 1:
+        # Each worker process builds its app from the same environment; they share the
+        # database, and the integration lock keeps one tree.
+        uvicorn.run("chain.app:app_from_env", factory=True, workers=settings.workers, **common)
+    else:
+        uvicorn.run(create_app(settings), **common)
     return 0
+
+
+def app_from_env() -> FastAPI:
+    """App factory for uvicorn worker processes (``CHAIN_WORKERS`` > 1)."""
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    return create_app(settings)
 
 
 if __name__ == "__main__":

@@ -46,9 +46,19 @@ class Cosigner:
 
     async def _run(self) -> None:
         while True:
-            await self._event.wait()
+            # Woken by this process's new heads, and polling too: with several replicas
+            # another process may have integrated. The head comes from the database.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.interval * 4):
+                    await self._event.wait()
             self._event.clear()
-            head = self.service.integrator.head
+            try:
+                async with self.service.pool.connection() as conn:
+                    head = await repo.latest_head(conn, self.service.origin)
+            except Exception:
+                log.exception("cannot read the latest head")
+                await asyncio.sleep(self.interval)
+                continue
             if head is not None and head.tree_size > 0:
                 await asyncio.gather(*(self.request(p, head) for p in self.peers))
             await asyncio.sleep(self.interval)

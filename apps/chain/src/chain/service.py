@@ -97,26 +97,27 @@ class ChainService:
         return hashes_for(self.hasher, ranges, nodes.__getitem__)
 
     async def inclusion_proof(self, index: int, size: int) -> list[bytes]:
-        current = self.integrator.tree.size
-        if not 0 <= index < size <= current:
-            raise bad_request(
-                "proof.out_of_range",
-                f"need 0 <= leaf_index < tree_size <= {current};"
-                f" got leaf_index={index}, tree_size={size}",
-            )
         async with self.pool.connection() as conn:
+            # the stored size, not this process's: other replicas integrate too
+            current = await repo.stored_size(conn)
+            if not 0 <= index < size <= current:
+                raise bad_request(
+                    "proof.out_of_range",
+                    f"need 0 <= leaf_index < tree_size <= {current};"
+                    f" got leaf_index={index}, tree_size={size}",
+                )
             return await self._proof(conn, inclusion_ranges(index, size))
 
     async def consistency_proof(self, first: int, second: int) -> list[bytes]:
-        current = self.integrator.tree.size
-        if not 0 <= first <= second <= current:
-            raise bad_request(
-                "proof.out_of_range",
-                f"need 0 <= first <= second <= {current}; got first={first}, second={second}",
-            )
-        if first in (0, second):
-            return []
         async with self.pool.connection() as conn:
+            current = await repo.stored_size(conn)
+            if not 0 <= first <= second <= current:
+                raise bad_request(
+                    "proof.out_of_range",
+                    f"need 0 <= first <= second <= {current}; got first={first}, second={second}",
+                )
+            if first in (0, second):
+                return []
             return await self._proof(conn, consistency_ranges(first, second))
 
     # -- evidence ---------------------------------------------------------------------------------
@@ -395,7 +396,8 @@ class ChainService:
     async def audit(self) -> dict[str, Any]:
         """Recompute the whole tree from the stored entries and compare with every stored
         node and the latest signed head. Names the first entries and nodes that differ."""
-        head = self.integrator.head
+        async with self.pool.connection() as conn:
+            head = await repo.latest_head(conn, self.origin)
         assert head is not None
         size = head.tree_size
         problems: list[dict[str, Any]] = []

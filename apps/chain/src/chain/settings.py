@@ -66,6 +66,7 @@ class Settings(BaseModel):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8080
+    workers: Annotated[int, Field(ge=1, le=16)] = 1
 
     @field_validator("witness_peers", "witnessed_logs", mode="before")
     @classmethod

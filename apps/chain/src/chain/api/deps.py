@@ -10,7 +10,7 @@ from chain.api.schemas import ProblemOut
 from chain.service import ChainService
 
 
-def service(request: Request) -> ChainService:
+async def service(request: Request) -> ChainService:
     return request.app.state.service  # type: ignore[no-any-return]
 
 

@@ -16,9 +16,7 @@ Hex64 = Annotated[
 ]
 LeafIndex = Annotated[int, Field(ge=0, le=MAX_INT64)]
 TreeSize = Annotated[int, Field(ge=0, le=MAX_INT64)]
-StorageNumber = Annotated[
-    str, Field(min_length=1, max_length=64, pattern=r"^[A-Z0-9]{1,12}-[0-9A-F]{20}$")
-]
+STORAGE_NUMBER = r"^[A-Z0-9]{1,12}-[0-9A-F]{20}$"
 Quorum = Annotated[int, Field(ge=0, le=32, description="distinct witness cosignatures demanded")]
 
 

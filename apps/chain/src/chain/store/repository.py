@@ -120,6 +120,13 @@ async def integrate(
         )
 
 
+async def stored_size(conn: AsyncConnection) -> int:
+    """Size of the latest signed head in the database (0 before the first)."""
+    cur = await conn.execute("SELECT coalesce(max(tree_size), 0) FROM tree_heads")
+    row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
 async def lock_integration(conn: AsyncConnection) -> int:
     """Take the integration lock (transaction-scoped); return the stored tree size."""
     await conn.execute("SELECT pg_advisory_xact_lock(%s)", (INTEGRATION_LOCK,))
