@@ -153,9 +153,19 @@ async def load_batches(port: int, requests: int, size: int, concurrency: int) ->
 
 
 def proc_cpu(pid: int) -> float:
-    """CPU seconds (user + system) a process has used, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU seconds (user + system) a process and its children (workers) have used."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        total += sum(proc_cpu(int(c)) for c in children)
+    return total
 
 
 def server_histogram(port: int, before: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -283,11 +293,16 @@ def main() -> int:
         default="64,256",
         help="clients in flight; a comma list runs one load per value",
     )
+    ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     ap.add_argument("--batches", type=int, default=40, help="batch requests of --batch-size")
     ap.add_argument("--batch-size", type=int, default=500)
     ap.add_argument("--json", type=Path, default=Path("benchmarks/results/chain_bench.json"))
     args = ap.parse_args()
-    results: dict[str, Any] = {"cpus": os.cpu_count(), "loadavg_start": os.getloadavg()}
+    results: dict[str, Any] = {
+        "cpus": os.cpu_count(),
+        "loadavg_start": os.getloadavg(),
+        "workers": args.workers,
+    }
 
     step("PostgreSQL 15 (fsync on, synchronous_commit on)")
     with PostgresServer(fsync=True) as pg, tempfile.TemporaryDirectory() as tmp:
@@ -305,8 +320,9 @@ def main() -> int:
             CHAIN_HOST="127.0.0.1",
             CHAIN_LOG_LEVEL="INFO",
             CHAIN_DB_POOL_MAX="8",
+            CHAIN_WORKERS=str(args.workers),
         )
-        step(f"chain node on 127.0.0.1:{port} (uvicorn, one process, access log on)")
+        step(f"chain node on 127.0.0.1:{port} (uvicorn, {args.workers} worker(s), access log on)")
         log = open(Path(tmp) / "node.log", "w")  # noqa: SIM115
         proc = subprocess.Popen(
             [sys.executable, "-m", "chain.app"], env=env, stdout=log, stderr=subprocess.STDOUT

@@ -137,3 +137,49 @@ def test_restart_refuses_a_tree_whose_frontier_was_altered(
 
     with pytest.raises(RuntimeError, match="tree_nodes table was altered"):
         asyncio.run(start())
+
+
+def test_two_replicas_on_one_database_keep_one_tree(make_node, postgres_server) -> None:  # type: ignore[no-untyped-def]
+    """Two app processes (replicas, or uvicorn workers) share the log's database: the
+    integration lock and resume-on-stale keep a single append-only tree."""
+    import threading
+
+    from chain_testkit import Node as _Node
+
+    a = make_node("primary")
+    b = _Node("primary", a.settings, a.signer).start()
+    try:
+        results: list[dict] = []
+        errors: list[str] = []
+
+        def load(node: _Node, tag: str) -> None:
+            for i in range(15):
+                body = {"digest": sm3(f"{tag}{i}".encode()), "submitter": tag}
+                r = node.client.post("/v1/evidence", json=body)
+                if r.status_code != 201:
+                    errors.append(r.text)
+                else:
+                    results.append(r.json())
+
+        threads = [threading.Thread(target=load, args=(n, t)) for n, t in ((a, "a"), (b, "b"))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors
+        assert sorted(r["leaf_index"] for r in results) == list(range(30))
+        for r in results:  # each receipt verifies against the head it came with
+            a.verifier().verify_evidence(r)
+        head = b.client.get("/v1/log/head").json()
+        assert head["tree_size"] == 30
+        for r in results[::7]:
+            bundle = b.client.get(f"/v1/evidence/{r['storage_number']}").json()
+            a.verifier().verify_evidence(bundle, digest=r["entry"]["digest"])
+        first = results[0]["tree_head"]
+        proof = a.client.get(
+            "/v1/log/proofs/consistency", params={"first": first["tree_size"], "second": 30}
+        ).json()
+        a.verifier().verify_consistency(first, head, proof["hashes"])
+        assert a.client.get("/v1/log/audit").json()["ok"] is True
+    finally:
+        b.stop()
