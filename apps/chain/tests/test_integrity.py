@@ -183,3 +183,15 @@ def test_two_replicas_on_one_database_keep_one_tree(make_node, postgres_server) 
         assert a.client.get("/v1/log/audit").json()["ok"] is True
     finally:
         b.stop()
+
+
+def test_a_missing_node_on_the_path_is_a_500_naming_the_entry(
+    node: Node, postgres_server: PostgresServer
+) -> None:
+    receipts = fill(node, 6)
+    # Leaf 0's path in a tree of 6: leaf 1, node (1,1) = leaves 2..3, node (1,2) = leaves 4..5.
+    postgres_server.psql("DELETE FROM tree_nodes WHERE level = 1 AND idx = 1", dbname(node))
+    sn = receipts[0]["storage_number"]
+    r = node.client.get(f"/v1/evidence/{sn}")
+    assert r.status_code == 500 and r.json()["code"] == "chain.tree_node_missing"
+    assert sn in r.json()["detail"] and "(1, 1)" in r.json()["detail"]

@@ -104,6 +104,10 @@ class Integrator:
                 p.future.set_exception(IntegrationFailed("the service is stopping"))
         self._queue.clear()
 
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
     def on_new_head(self) -> asyncio.Event:
         ev = asyncio.Event()
         self._head_listeners.append(ev)

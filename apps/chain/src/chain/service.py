@@ -132,7 +132,13 @@ class ChainService:
         head = await self.head(quorum, min_size=entry.leaf_index + 1)
         async with self.pool.connection() as conn:
             stored_leaf = await repo.load_nodes(conn, [(0, entry.leaf_index)])
-            proof = await self._proof(conn, inclusion_ranges(entry.leaf_index, head.tree_size))
+            try:
+                proof = await self._proof(conn, inclusion_ranges(entry.leaf_index, head.tree_size))
+            except IntegrityFailure as exc:
+                raise IntegrityFailure(
+                    exc.reason,
+                    f"evidence {storage_number} (leaf {entry.leaf_index}): {exc.detail}",
+                ) from None
         return {
             "entry": entry.as_dict(),
             "leaf_hash": stored_leaf.get((0, entry.leaf_index), b"").hex(),

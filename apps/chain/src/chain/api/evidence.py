@@ -133,7 +133,7 @@ async def get_evidence(
 @router.post(
     "/{storage_number}/verify",
     response_model=VerifyResponse,
-    responses=problems(404, 409, 413, 415, 422),
+    responses=problems(404, 409, 413, 415, 422, 500),
     summary="Verify a digest against a storage number: integrity, storage time, proof",
 )
 async def verify_digest(svc: Svc, storage_number: SN, body: VerifyRequest) -> dict[str, Any]:
@@ -143,7 +143,7 @@ async def verify_digest(svc: Svc, storage_number: SN, body: VerifyRequest) -> di
 @router.post(
     "/{storage_number}/verify-data",
     response_model=VerifyResponse,
-    responses=problems(404, 409, 413, 415, 422),
+    responses=problems(404, 409, 413, 415, 422, 500),
     openapi_extra={
         "requestBody": {
             "required": True,

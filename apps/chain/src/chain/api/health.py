@@ -39,8 +39,7 @@ async def readyz(request: Request) -> dict[str, Any]:
             "Service unavailable",
             f"the database does not answer: {type(exc).__name__}",
         ) from None
-    task = svc.integrator._task
-    if task is None or task.done():
+    if not svc.integrator.running:
         raise Problem(
             503, "health.integrator_stopped", "Service unavailable", "the integrator is not running"
         )
