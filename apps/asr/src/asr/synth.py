@@ -74,7 +74,7 @@ def speak(text: str, voice: str = "slt", engine: str = "flite") -> tuple[np.ndar
         if engine == "flite":
             cmd = [exe, "-voice", voice, "-t", text, "-o", str(out)]
         else:
-            cmd = [exe, "-v", "en-us", "-s", "150", "-w", str(out), text]
+            cmd = [exe, "-v", voice or "en-us", "-s", "150", "-w", str(out), text]
         subprocess.run(cmd, check=True, capture_output=True, timeout=60)
         audio, rate = sf.read(out, dtype="float32")
     return audio, rate

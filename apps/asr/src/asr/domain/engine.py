@@ -13,11 +13,12 @@ without letting a keyword spotter's false alarm overwrite a different word.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import re
 import tempfile
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -70,6 +71,12 @@ def _phone_similarity(a: list[str], b: list[str]) -> float:
     return 1.0 - previous[-1] / max(len(a), len(b), 1)
 
 
+@dataclass
+class _Spotter:
+    decoder: object
+    searches: set[str] = field(default_factory=set)
+
+
 class PocketSphinxEngine:
     """CMU PocketSphinx. Decoders are not thread-safe: each call takes one from a pool."""
 
@@ -90,6 +97,7 @@ class PocketSphinxEngine:
                 "(en-us/ or acoustic-model/), a *.lm.bin language model and a *.dict")
         self.model_dir, self.hmm, self.lm, self.dict = root, hmm, lm, dic
         self._pool: list[object] = []
+        self._spotters: list[_Spotter] = []
         self._lock = threading.Lock()
         self._phones_cache: dict[str, list[str] | None] = {}
         self._probe = self._new_decoder()
@@ -105,6 +113,32 @@ class PocketSphinxEngine:
     def _give(self, decoder: object) -> None:
         with self._lock:
             self._pool.append(decoder)
+
+    def _take_spotter(self, hot: tuple[str, ...]) -> _Spotter:
+        """A keyword-spotting decoder (no language model) with a search for these words.
+
+        Searches are kept per set of hot words, so a hearing that sends the same list with
+        every utterance pays for building the search once.
+        """
+        with self._lock:
+            spotter = self._spotters.pop() if self._spotters else None
+        if spotter is None or len(spotter.searches) >= 64:
+            spotter = _Spotter(self._decoder_cls(
+                hmm=str(self.hmm), dict=str(self.dict), lm=None,
+                samprate=self.sample_rate, loglevel="FATAL"))
+        name = "hot_" + hashlib.sha1("\n".join(hot).encode()).hexdigest()[:16]
+        if name not in spotter.searches:
+            with tempfile.NamedTemporaryFile("w", suffix=".kws", delete=True) as f:
+                f.write("".join(f"{h} /{HOT_THRESHOLD}/\n" for h in hot))
+                f.flush()
+                spotter.decoder.add_kws(name, f.name)  # type: ignore[attr-defined]
+            spotter.searches.add(name)
+        spotter.decoder.activate_search(name)  # type: ignore[attr-defined]
+        return spotter
+
+    def _give_spotter(self, spotter: _Spotter) -> None:
+        with self._lock:
+            self._spotters.append(spotter)
 
     def describe(self) -> dict[str, str]:
         from importlib.metadata import version
@@ -172,13 +206,11 @@ class PocketSphinxEngine:
 
     def _apply_hot_words(self, pcm: np.ndarray, words: list[list], hot: tuple[str, ...]
                          ) -> list[list]:
-        spotter = self._new_decoder()
-        with tempfile.NamedTemporaryFile("w", suffix=".kws", delete=True) as f:
-            f.write("".join(f"{h} /{HOT_THRESHOLD}/\n" for h in hot))
-            f.flush()
-            spotter.add_kws("hot", f.name)  # type: ignore[attr-defined]
-        spotter.activate_search("hot")  # type: ignore[attr-defined]
-        spotted = self._decode(spotter, pcm)
+        spotter = self._take_spotter(hot)
+        try:
+            spotted = self._decode(spotter.decoder, pcm)
+        finally:
+            self._give_spotter(spotter)
         # score every detection against the words it overlaps, then apply the best-matching
         # first, so two hot words spotted over the same stretch do not both claim it
         candidates = []
