@@ -21,8 +21,17 @@ import yaml
 from ..inventory import build_inventory
 from ..model import Estate, Host
 from . import hostprep, images, router
-from .plan import BASE_IMAGE, HOST_IMAGE, HostSpec, LabPlan, lab_plan
-from .podman import LABEL, RECIPE, LabError, exists, labelled, podman, podman_json
+from .plan import BASE_IMAGE, HOST_IMAGE, BenchSpec, HostSpec, LabPlan, lab_plan
+from .podman import (
+    LABEL,
+    RECIPE,
+    LabError,
+    exists,
+    labelled,
+    podman,
+    podman_json,
+    remove_containers,
+)
 from .proxy import PackageProxy
 from .state import Undo, lab_lock, state_dir
 
@@ -77,7 +86,7 @@ def up(estate: Estate, progress: Progress, *, configure_host: bool = True) -> Up
             with timed("host image"):
                 if images.build_host(estate.name, progress.log):
                     result.changed.append(f"built {HOST_IMAGE}")
-            with timed(f"networks ({len(plan.networks)})"):
+            with timed(f"networks ({len(plan.all_networks)})"):
                 _converge_networks(plan, result, undo, progress)
             with timed(f"hosts ({len(plan.hosts)})"):
                 _converge_hosts(plan, result, undo, progress)
@@ -85,7 +94,7 @@ def up(estate: Estate, progress: Progress, *, configure_host: bool = True) -> Up
                 _converge_routing(plan, result, undo)
             with timed("package proxy"):
                 proxy = PackageProxy(directory)
-                gateways = [str(n.gateway) for n in plan.networks]
+                gateways = [str(n.gateway) for n in plan.all_networks]
                 was_running = proxy.pid() is not None
                 if proxy.ensure(gateways):
                     result.changed.append("started the package proxy")
@@ -103,11 +112,11 @@ def up(estate: Estate, progress: Progress, *, configure_host: bool = True) -> Up
 
 
 def _converge_networks(plan: LabPlan, result: UpResult, undo: Undo, progress: Progress) -> None:
-    wanted = {n.name: n for n in plan.networks}
+    wanted = {n.name: n for n in plan.all_networks}
     for net in labelled("network", plan.estate):
         if net["name"] not in wanted:
             _remove_stale_network(net["name"], plan, result, progress)
-    for spec in plan.networks:
+    for spec in plan.all_networks:
         if exists("network", spec.name):
             info = podman_json("network", "inspect", spec.name)[0]
             labels = info.get("labels") or {}
@@ -134,16 +143,16 @@ def _remove_stale_network(name: str, plan: LabPlan, result: UpResult,
 
 def _remove_containers_on(network: str) -> None:
     for ctr in podman_json("ps", "-a", "--filter", f"network={network}"):
-        podman("rm", "-f", "-t", "2", ctr["Id"])
+        remove_containers(ctr["Id"])
 
 
 def _converge_hosts(plan: LabPlan, result: UpResult, undo: Undo, progress: Progress) -> None:
-    wanted = {h.container: h for h in plan.hosts}
+    wanted = {h.container for h in plan.hosts} | ({plan.bench.anchor} if plan.bench else set())
     for ctr in labelled("container", plan.estate):
         name = ctr["Names"][0]
         if name not in wanted:
             progress.log(f"host {name} is no longer in the model: removing it")
-            podman("rm", "-f", "-t", "2", name)
+            remove_containers(name)
             result.changed.append(f"removed host {name}")
     image = images.image_id(HOST_IMAGE)
     todo: list[tuple[HostSpec, str]] = []
@@ -158,10 +167,10 @@ def _converge_hosts(plan: LabPlan, result: UpResult, undo: Undo, progress: Progr
             podman("start", spec.container)
             return f"started host {spec.container}"
         if action == "recreate":
-            podman("rm", "-f", "-t", "2", spec.container)
+            remove_containers(spec.container)
         podman(*spec.run_args(image))
         undo.add(f"host {spec.container}",
-                 lambda c=spec.container: podman("rm", "-f", "-t", "2", c))
+                 lambda c=spec.container: remove_containers(c))
         return f"{'re' if action == 'recreate' else ''}created host {spec.container}"
 
     # podman serialises what must be; four at a time keeps two cores busy, not swamped.
@@ -170,6 +179,23 @@ def _converge_hosts(plan: LabPlan, result: UpResult, undo: Undo, progress: Progr
             progress.log(message)
             result.changed.append(message)
     _wait_for_boot([s for s, _ in todo], progress)
+    if plan.bench:
+        _converge_bench_anchor(plan.bench, result, undo)
+
+
+def _converge_bench_anchor(bench: BenchSpec, result: UpResult, undo: Undo) -> None:
+    if exists("container", bench.anchor):
+        info = podman_json("container", "inspect", bench.anchor)[0]
+        if (info["Config"].get("Labels") or {}).get(RECIPE) == bench.recipe:
+            if not info["State"]["Running"]:
+                podman("start", bench.anchor)
+                result.changed.append(f"started {bench.anchor}")
+            return
+        remove_containers(bench.anchor)
+    podman(*bench.run_args())
+    undo.add(f"bench anchor {bench.anchor}",
+             lambda: remove_containers(bench.anchor))
+    result.changed.append(f"created bench anchor {bench.anchor}")
 
 
 def _converge_routing(plan: LabPlan, result: UpResult, undo: Undo) -> None:
@@ -257,7 +283,7 @@ def down(estate_name: str, progress: Progress, *, keep_images: bool = False) -> 
             with progress.step("hosts"):
                 names = [c["Names"][0] for c in labelled("container", estate_name)]
                 if names:
-                    podman("rm", "-f", "-t", "2", *names)
+                    remove_containers(*names)
                 result.removed += [f"host {n}" for n in names]
             with progress.step("networks"):
                 nets = [n["name"] for n in labelled("network", estate_name)]
@@ -303,6 +329,10 @@ def summary(result: UpResult) -> dict[str, Any]:
                    "addresses": dict(h.zone_addresses)} for h in result.plan.hosts],
         "networks": [{"name": n.name, "subnet": str(n.subnet), "gateway": str(n.gateway)}
                      for n in result.plan.networks],
+        "bench": ({"network": result.plan.bench.network.name,
+                   "subnet": str(result.plan.bench.network.subnet),
+                   "proxy": str(result.plan.bench.network.gateway)}
+                  if result.plan.bench else None),
         "proxy": result.proxy,
         "inventory": str(result.inventory) if result.inventory else None,
         "changed": result.changed,

@@ -76,8 +76,10 @@ class HostSpec:
                 # systemd takes the machine id from container_uuid; otherwise every host would
                 # share the one it derives from this machine.
                 "--env", f"container_uuid={self.machine_id}",
-                # Ansible and drills need to manage services, time and firewalls like on a VM.
-                "--cap-add", "AUDIT_WRITE,AUDIT_CONTROL,NET_ADMIN,SYS_TIME",
+                # Firewalls and routes are per network namespace, so hosts may manage their own.
+                # Not SYS_TIME nor AUDIT_CONTROL: the clock and the kernel's audit rules are
+                # the machine's, shared by every host, and no lab host may change them.
+                "--cap-add", "AUDIT_WRITE,NET_ADMIN",
                 "--tmpfs", "/tmp", "--tmpfs", "/run", "--tmpfs", "/run/lock"]
         for network, address in self.networks:
             args += ["--network", f"{network}:ip={address}"]
@@ -97,10 +99,37 @@ class HostSpec:
 
 
 @dataclass(frozen=True)
+class BenchSpec:
+    """The network role tests (molecule) run on: internal, routed nowhere, with the package
+    proxy at its gateway. A tiny anchor container keeps its bridge, and so the gateway
+    address the proxy listens on, up while no test runs."""
+
+    network: NetworkSpec
+    anchor: str
+    anchor_address: str
+
+    @property
+    def recipe(self) -> str:
+        return _digest([self.network.recipe, self.anchor_address, HOST_IMAGE])
+
+    def run_args(self) -> list[str]:
+        return ["run", "-d", "--name", self.anchor, "--hostname", self.anchor,
+                "--label", f"{LABEL}={self.network.estate}",
+                "--label", f"{RECIPE}={self.recipe}", "--memory", "32m",
+                "--network", f"{self.network.name}:ip={self.anchor_address}",
+                HOST_IMAGE, "sh", "-c", "trap exit TERM; while :; do sleep 3600 & wait; done"]
+
+
+@dataclass(frozen=True)
 class LabPlan:
     estate: str
     networks: tuple[NetworkSpec, ...]
     hosts: tuple[HostSpec, ...]
+    bench: BenchSpec | None = None
+
+    @property
+    def all_networks(self) -> tuple[NetworkSpec, ...]:
+        return self.networks + ((self.bench.network,) if self.bench else ())
 
     def network_for(self, site: str, zone: str) -> NetworkSpec:
         return next(n for n in self.networks if n.site == site and n.zone == zone)
@@ -139,4 +168,10 @@ def lab_plan(estate: Estate) -> LabPlan:
             hosts_entries=tuple(own + entries),
             memory_mb=min(host.flavor.memory_gb * 1024, LAB_MEMORY_CAP_MB),
             estate=estate.name))
-    return LabPlan(estate.name, networks, tuple(specs))
+    bench = None
+    if estate.lab:
+        cidr = estate.lab.bench_cidr
+        bench = BenchSpec(
+            NetworkSpec(f"cc-{estate.name}-bench", "bench", "bench", cidr, cidr[1], estate.name),
+            anchor=f"cc-{estate.name}-bench", anchor_address=str(cidr[2]))
+    return LabPlan(estate.name, networks, tuple(specs), bench)

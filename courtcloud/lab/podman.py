@@ -52,3 +52,19 @@ def labelled(kind: str, estate: str) -> list[dict[str, Any]]:
     if kind == "network":
         return podman_json("network", "ls", "--filter", f"label={LABEL}={estate}")
     return podman_json("images", "--filter", f"label={IMAGE_LABEL}={estate}")
+
+
+def remove_containers(*names: str, grace_s: int = 5) -> None:
+    """Stop (systemd gets SIGRTMIN+3 and `grace_s` to halt) and remove. podman 4.3 can report
+    "container state improper" when the kill races the container's own exit; the container
+    is then stopped but still there, so try again."""
+    if not names:
+        return
+    for attempt in range(3):
+        proc = podman("rm", "-f", "-t", str(grace_s), *names, check=False)
+        left = [n for n in names if exists("container", n)]
+        if not left:
+            return
+        names = tuple(left)
+        if attempt == 2:
+            raise LabError(f"could not remove {', '.join(left)}: {proc.stderr.strip()[-400:]}")

@@ -22,24 +22,29 @@ def table(estate: str) -> str:
     return f"courtcloud_{estate}".replace("-", "_")
 
 
+def _bridge(network: str) -> str:
+    return podman_json("network", "inspect", network)[0]["network_interface"]
+
+
 def bridges(plan: LabPlan) -> list[str]:
-    return [podman_json("network", "inspect", n.name)[0]["network_interface"]
-            for n in plan.networks]
+    return [_bridge(n.name) for n in plan.networks]
 
 
-def ruleset(estate: str, interfaces: list[str]) -> str:
+def ruleset(estate: str, interfaces: list[str], bench: str | None = None) -> str:
     names = ", ".join(f'"{i}"' for i in sorted(interfaces))
-    return (
-        f"table inet {table(estate)} {{\n"
-        f"  set lab_bridges {{ type ifname; elements = {{ {names} }}; }}\n"
-        "  chain forward {\n"
-        "    type filter hook forward priority filter; policy accept;\n"
-        "    iifname @lab_bridges oifname @lab_bridges accept\n"
-        "    iifname @lab_bridges counter drop comment \"nothing leaves the lab\"\n"
-        "    oifname @lab_bridges counter drop comment \"nothing enters the lab\"\n"
-        "  }\n"
-        "}\n"
-    )
+    rules = [
+        f"table inet {table(estate)} {{",
+        f"  set lab_bridges {{ type ifname; elements = {{ {names} }}; }}",
+        "  chain forward {",
+        "    type filter hook forward priority filter; policy accept;",
+        "    iifname @lab_bridges oifname @lab_bridges accept",
+        '    iifname @lab_bridges counter drop comment "nothing leaves the lab"',
+        '    oifname @lab_bridges counter drop comment "nothing enters the lab"',
+    ]
+    if bench:
+        rules += [f'    iifname "{bench}" counter drop comment "the bench reaches the proxy only"',
+                  f'    oifname "{bench}" counter drop']
+    return "\n".join([*rules, "  }", "}", ""])
 
 
 def _nft(script: str) -> None:
@@ -64,12 +69,14 @@ def current_bridges(estate: str) -> set[str] | None:
 def ensure(plan: LabPlan) -> bool:
     """Route between the lab's bridges only. True if anything changed."""
     interfaces = bridges(plan)
+    bench = _bridge(plan.bench.network.name) if plan.bench else None
+    wanted = ruleset(plan.estate, interfaces, bench)
     changed = False
-    if current_bridges(plan.estate) != set(interfaces):
+    if current_bridges(plan.estate) != set(interfaces) or (bench and bench not in (
+            current_ruleset(plan.estate) or "")):
         name = table(plan.estate)
         # Declaring then deleting makes the replacement atomic whether or not it existed.
-        _nft(f"table inet {name}\ndelete table inet {name}\n"
-             + ruleset(plan.estate, interfaces))
+        _nft(f"table inet {name}\ndelete table inet {name}\n" + wanted)
         changed = True
     for iface in interfaces:
         path = Path(f"/proc/sys/net/ipv4/conf/{iface}/forwarding")
@@ -77,6 +84,12 @@ def ensure(plan: LabPlan) -> bool:
             path.write_text("1")
             changed = True
     return changed
+
+
+def current_ruleset(estate: str) -> str | None:
+    proc = subprocess.run(["nft", "list", "table", "inet", table(estate)], capture_output=True,
+                          text=True, check=False)
+    return proc.stdout if proc.returncode == 0 else None
 
 
 def remove(estate: str) -> bool:

@@ -28,6 +28,7 @@ from .schema import Estate
 PREFIX = "courtcloud:"
 STACK_FILE = re.compile(r"^Pulumi\.([A-Za-z0-9_.-]+)\.ya?ml$")
 _KEYS = {"estate", "court", "securityLevel", "sites"}
+_OPTIONAL_KEYS = {"lab"}
 
 
 @dataclass(frozen=True)
@@ -97,9 +98,10 @@ def _stack_file(path: Path, name: str, config: dict[str, Any], root: Any) -> Sta
     ]
     problems += [
         Problem(shown, f"{PREFIX}{key}", "is not a key the site model knows",
-                f"remove it or correct its spelling (known: {', '.join(sorted(_KEYS))})",
+                f"remove it or correct its spelling (known: "
+                f"{', '.join(sorted(_KEYS | _OPTIONAL_KEYS))})",
                 line=_line(root, ["config", PREFIX + key]))
-        for key in sorted(config.keys() - _KEYS)
+        for key in sorted(config.keys() - _KEYS - _OPTIONAL_KEYS)
     ]
     if problems:
         raise ModelError(problems)
@@ -151,6 +153,14 @@ def load_stacks(stacks: list[StackFile]) -> Estate:
         "securityLevel": first.config["securityLevel"],
         "sites": sites,
     }
+    labs = [s for s in stacks if "lab" in s.config]
+    if len(labs) > 1:
+        raise ModelError([Problem(s.path.name, PREFIX + "lab", "is set in more than one stack",
+                                  "keep the lab settings in one stack file of the estate",
+                                  line=_line(s.root, ["config", PREFIX + "lab"]))
+                          for s in labs])
+    if labs:
+        raw_estate["lab"] = labs[0].config["lab"]
     try:
         estate = Estate.model_validate(raw_estate)
     except ValidationError as exc:

@@ -60,6 +60,13 @@ def _no_overlapping_cidrs(estate: Estate) -> Iterator[Finding]:
             yield (i, f"zones[{zi}].cidr",
                    f"{z1.cidr} of {s1.name}/{z1.name} overlaps {z2.cidr} of {s2.name}/{z2.name}",
                    "give each zone its own address range; none may overlap in the estate")
+    if estate.lab:
+        for i, zi, site, zone in zones:
+            if zone.cidr.overlaps(estate.lab.bench_cidr):
+                yield (i, f"zones[{zi}].cidr",
+                       f"{zone.cidr} of {site.name}/{zone.name} overlaps the lab's bench "
+                       f"{estate.lab.bench_cidr}",
+                       "move the zone, or courtcloud:lab.benchCidr, to a range of its own")
 
 
 def _sites_refer_to_peers(estate: Estate) -> Iterator[Finding]:

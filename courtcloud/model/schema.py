@@ -232,6 +232,13 @@ class Site(ModelPart):
         return [p for p in self.compute_pools if role in p.roles]
 
 
+class LabSettings(ModelPart):
+    """Only for a lab estate: what the lab needs beyond the court's sites."""
+
+    bench_cidr: ipaddress.IPv4Network = Field(
+        description="a network for role tests (molecule): the package proxy only, no routes")
+
+
 class Estate(ModelPart):
     """Everything one court runs: its sites, at one security level."""
 
@@ -239,6 +246,7 @@ class Estate(ModelPart):
     court: Court
     security_level: int
     sites: list[Site]
+    lab: LabSettings | None = None
 
     @field_validator("security_level")
     @classmethod

@@ -122,3 +122,29 @@ def test_a_second_up_changes_nothing(lab_up, project):
     summary = json.loads(proc.stdout)
     assert summary["changed"] == []
     assert summary["hosts"] == lab_up["hosts"]
+
+
+def test_the_bench_reaches_the_proxy_and_no_lab_zone(lab_up, lab_plan_):
+    """Role tests (molecule) run on the bench: packages through the proxy, nothing else."""
+    bench = lab_plan_.bench
+    target = next(h for h in lab_plan_.hosts if h.hostname == "primary-database-1")
+    script = (
+        "import socket, sys\n"
+        f"socket.create_connection(('{bench.network.gateway}', 3142), timeout=3).close()\n"
+        "try:\n"
+        f"    socket.create_connection(('{target.address}', 22), timeout=3)\n"
+        "except OSError as exc:\n"
+        "    print('blocked', type(exc).__name__)\n"
+        "else:\n"
+        "    sys.exit('a lab host answered from the bench')\n")
+    proc = subprocess.run(
+        ["podman", "run", "--rm", "--network", bench.network.name,
+         "localhost/courtcloud/host:bookworm", "python3", "-c", script],
+        capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr[-1000:]
+    assert proc.stdout.startswith("blocked")
+
+
+def test_hosts_cannot_set_the_machines_clock(lab_up):
+    proc = host_run("cc-primary-ops-1", "date", "-s", "@0")
+    assert proc.returncode != 0 and "not permitted" in proc.stderr

@@ -91,3 +91,19 @@ def test_inventory_groups_by_site_zone_and_role(estate):
     assert host["ansible_host"] == "cc-primary-database-2"
     assert host["courtcloud_address"] == "172.30.2.11"
     assert inventory["vars"]["courtcloud_security_level"] == 3
+
+
+def test_the_bench_is_apart_from_the_zones(estate, plan):
+    assert plan.bench is not None
+    assert plan.bench.network.subnet == estate.lab.bench_cidr
+    assert plan.bench.network not in plan.networks
+    assert "--internal" in plan.bench.network.create_args()
+    rules = router.ruleset("lab", ["podman1"], bench="podman9")
+    assert 'iifname "podman9" counter drop' in rules and 'oifname "podman9" counter drop' in rules
+
+
+def test_hosts_may_not_change_the_machines_clock_or_audit_rules(plan):
+    args = plan.hosts[0].run_args("image-id")
+    caps = args[args.index("--cap-add") + 1].split(",")
+    assert "SYS_TIME" not in caps and "AUDIT_CONTROL" not in caps
+    assert "NET_ADMIN" in caps

@@ -214,3 +214,10 @@ def test_problem_text_names_file_line_field_and_fix(edit_stack):
     text = str(only(problems_of(path), "courtcloud:sites[0].apps[0].replicas"))
     assert text.startswith("Pulumi.primary.yaml:")
     assert "courtcloud:sites[0].apps[0].replicas" in text and "fix: set replicas" in text
+
+
+def test_a_zone_may_not_overlap_the_lab_bench(edit_stack):
+    path = edit_stack("Pulumi.lab.yaml", lambda c: c["courtcloud:sites"][2]["zones"][0].update(
+        cidr="172.30.63.0/24"))
+    problem = only(problems_of(path), "courtcloud:sites[2].zones[0].cidr")
+    assert "overlaps the lab's bench" in problem.message
