@@ -92,14 +92,16 @@ def run_stack(project_dir: Path, stack: str, *, config: dict[str, str] | None = 
 
 
 def _model_error(exc: BaseException) -> ModelError | None:
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ModelError):
-            return seen
-        problems = getattr(seen, "problems", None)
+    current: BaseException | None = exc
+    visited: set[int] = set()
+    while current is not None and id(current) not in visited:
+        visited.add(id(current))
+        if isinstance(current, ModelError):
+            return current
+        problems = getattr(current, "problems", None)
         if problems:
             return ModelError(list(problems))
-        seen = seen.__cause__ or seen.__context__
+        current = current.__cause__ or current.__context__
     return None
 
 

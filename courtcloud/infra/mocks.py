@@ -72,17 +72,17 @@ class CourtMocks(pulumi.runtime.Mocks):
         return ident, state
 
     # --- invokes -----------------------------------------------------------------------
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
         token = args.token
         if token == "kubernetes:helm:template":
-            return {"result": self._render(args.args.get("jsonOpts"))}, None
+            return {"result": self._render(args.args.get("jsonOpts"))}
         if token == "openstack:networking/getNetwork:getNetwork":
             name = args.args.get("name", "network")
-            return {"id": f"{name}-network-id", "name": name, "external": True}, None
+            return {"id": f"{name}-network-id", "name": name, "external": True}
         if token == "openstack:images/getImage:getImage":
             name = args.args.get("name", "image")
-            return {"id": f"{name}-image-id", "name": name}, None
-        return {}, None
+            return {"id": f"{name}-image-id", "name": name}
+        return {}
 
     def _render(self, json_opts: Any) -> list[dict[str, Any]]:
         """Answer the v3 Chart's template call by rendering the chart with Helm's own SDK."""
