@@ -1,0 +1,1 @@
+"""The Miyun disaster-recovery site: backup vault, replication peers, DNS failover."""

@@ -1,0 +1,1 @@
+"""Kubernetes components of a site: namespaces, network policies, quotas, the apps."""

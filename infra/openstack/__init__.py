@@ -1,0 +1,1 @@
+"""OpenStack components of a site: project, zones, security tiers, hosts, storage, load balancers."""

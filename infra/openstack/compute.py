@@ -1,0 +1,108 @@
+"""Hosts: one HostPool per compute pool of the model - its flavor, a server group (hard
+anti-affinity for replicated roles), and per host a port in each zone at the model's fixed
+address, an encrypted boot volume and a server whose cloud-init hands it to Ansible."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_openstack as openstack
+import yaml
+
+from courtcloud.model import Estate, Host, Site
+from courtcloud.model.schema import ComputePool
+
+from . import derive
+
+
+def cloud_init(estate: Estate, site: Site, host: Host) -> str:
+    """User data: name the host, lock the door, and leave the facts Ansible starts from.
+    No secret travels this way (user data is readable from the metadata service)."""
+    facts = {
+        "estate": estate.name, "site": site.name, "pool": host.pool, "index": host.index,
+        "roles": [str(r) for r in host.roles], "zone": host.home_zone,
+        "addresses": {z: str(a) for z, a in host.addresses.items()},
+        "security_level": estate.security_level,
+    }
+    document = {
+        "hostname": host.name,
+        "fqdn": host.fqdn(estate.court.domain),
+        "prefer_fqdn_over_hostname": True,
+        "manage_etc_hosts": True,
+        "disable_root": True,
+        "ssh_pwauth": False,
+        "package_update": False,  # packages come through the site's mirror, under Ansible
+        "write_files": [{
+            "path": "/etc/courtcloud/host.json", "owner": "root:root", "permissions": "0644",
+            "content": json.dumps(facts, indent=2, sort_keys=True) + "\n",
+        }],
+    }
+    return "#cloud-config\n" + yaml.safe_dump(document, sort_keys=False)
+
+
+@dataclass(frozen=True)
+class HostPoolArgs:
+    estate: Estate
+    site: Site
+    pool: ComputePool
+    hosts: list[Host]
+    flavor_id: pulumi.Input[str]
+    image_name: str
+    keypair: pulumi.Input[str]
+    subnets: dict[str, openstack.networking.Subnet]
+    networks: dict[str, openstack.networking.Network]
+    security_groups: list[pulumi.Input[str]]
+    volume_type: str | None  # encrypted Ceph-backed type for boot volumes, or None
+    image_id: pulumi.Input[str] | None
+
+
+class HostPool(pulumi.ComponentResource):
+    def __init__(self, name: str, args: HostPoolArgs, opts: pulumi.ResourceOptions | None = None):
+        site, pool = args.site, args.pool
+        super().__init__("courtcloud:openstack:HostPool", name,
+                         {"site": site.name, "pool": pool.name, "count": pool.count,
+                          "roles": [str(r) for r in pool.roles]}, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        group_policy = derive.server_group_policy(pool)
+        self.server_group = None
+        if group_policy:
+            self.server_group = openstack.compute.ServerGroup(
+                f"{site.name}-{pool.name}", name=derive.server_group_name(site, pool),
+                policies=group_policy, opts=child)
+        self.servers: list[openstack.compute.Instance] = []
+        for host in args.hosts:
+            ports = []
+            for zone, address in host.addresses.items():
+                ports.append(openstack.networking.Port(
+                    f"{host.name}-{zone}", name=f"{host.name}-{zone}",
+                    network_id=args.networks[zone].id, admin_state_up=True,
+                    port_security_enabled=True, security_group_ids=args.security_groups,
+                    fixed_ips=[openstack.networking.PortFixedIpArgs(
+                        subnet_id=args.subnets[zone].id, ip_address=str(address))],
+                    tags=derive.tags(site, zone=zone, pool=pool.name), opts=child))
+            block_devices = None
+            if args.volume_type:
+                volume = openstack.blockstorage.Volume(
+                    f"{host.name}-boot", name=f"{host.name}-boot", size=pool.flavor.disk_gb,
+                    volume_type=args.volume_type, image_id=args.image_id,
+                    metadata={"courtcloud-site": site.name, "courtcloud-host": host.name,
+                              "courtcloud-zone": host.home_zone},
+                    opts=child)
+                block_devices = [openstack.compute.InstanceBlockDeviceArgs(
+                    source_type="volume", destination_type="volume", uuid=volume.id,
+                    boot_index=0, delete_on_termination=False)]
+            hints = None
+            if self.server_group is not None:
+                hints = [openstack.compute.InstanceSchedulerHintArgs(group=self.server_group.id)]
+            self.servers.append(openstack.compute.Instance(
+                host.name, name=host.name, flavor_id=args.flavor_id,
+                image_name=None if block_devices else args.image_name,
+                block_devices=block_devices, key_pair=args.keypair,
+                networks=[openstack.compute.InstanceNetworkArgs(port=p.id) for p in ports],
+                scheduler_hints=hints, config_drive=True,
+                user_data=cloud_init(args.estate, site, host),
+                metadata=derive.host_metadata(site, host, pool),
+                tags=derive.tags(site, zone=host.home_zone, pool=pool.name), opts=child))
+        self.register_outputs({"servers": [s.name for s in self.servers]})

@@ -1,0 +1,103 @@
+"""The site's project, quotas and SDN zones (networks, subnets, border and core routers,
+and the cross-site interconnect)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_openstack as openstack
+
+from courtcloud.model import Estate, Site, ZoneKind
+
+from . import derive
+
+
+@dataclass(frozen=True)
+class ProjectArgs:
+    estate: Estate
+    site: Site
+
+
+class SiteProject(pulumi.ComponentResource):
+    """The site's OpenStack project, with quotas sized to exactly what the model places."""
+
+    def __init__(self, name: str, args: ProjectArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("courtcloud:openstack:SiteProject", name, {"site": args.site.name}, opts)
+        site, estate = args.site, args.estate
+        child = pulumi.ResourceOptions(parent=self)
+        self.project = openstack.identity.Project(
+            f"{site.name}-project", name=f"{estate.court.code}-{site.name}",
+            description=f"{estate.court.name}: {site.location} ({site.role} site)",
+            tags=derive.tags(site), opts=child)
+        q = derive.quotas(estate, site)
+        openstack.compute.QuotaSetV2(
+            f"{site.name}-compute-quota", project_id=self.project.id, instances=q["instances"],
+            cores=q["cores"], ram=q["ram_mb"], server_groups=q["server_groups"],
+            server_group_members=q["server_group_members"], key_pairs=1, opts=child)
+        openstack.networking.QuotaV2(
+            f"{site.name}-network-quota", project_id=self.project.id, network=q["networks"],
+            subnet=q["subnets"], router=q["routers"], port=q["ports"],
+            security_group=q["security_groups"], security_group_rule=q["security_group_rules"],
+            floatingip=q["floating_ips"], opts=child)
+        openstack.blockstorage.QuoteSetV3(
+            f"{site.name}-volume-quota", project_id=self.project.id, volumes=q["volumes"],
+            gigabytes=q["volume_gb"], opts=child)
+        # Everything inside the project is created through a provider scoped to it.
+        self.provider = openstack.Provider(f"{site.name}-in-project", tenant_id=self.project.id,
+                                           opts=child)
+        self.register_outputs({"projectId": self.project.id})
+
+
+@dataclass(frozen=True)
+class ZonesArgs:
+    site: Site
+    external_network: str  # the cloud's provider network for public addresses
+
+
+class SiteZones(pulumi.ComponentResource):
+    """One Neutron network and subnet per zone; internet-facing zones behind the border
+    router (the only one with an external gateway, SNAT off), all others behind the core
+    router, which also holds the site's end of the cross-site interconnect."""
+
+    def __init__(self, name: str, args: ZonesArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("courtcloud:openstack:SiteZones", name, {"site": args.site.name}, opts)
+        site = args.site
+        child = pulumi.ResourceOptions(parent=self)
+        self.external = openstack.networking.get_network_output(
+            name=args.external_network, external=True, opts=pulumi.InvokeOutputOptions(parent=self))
+        plans = derive.subnet_plans(site)
+        self.routers: dict[str, openstack.networking.Router] = {}
+        for kind in sorted({p.router for p in plans}):
+            border = kind == "border"
+            self.routers[kind] = openstack.networking.Router(
+                f"{site.name}-{kind}-router", name=f"{site.name}-{kind}",
+                description=("internet-facing zones; external gateway without SNAT" if border
+                             else "intranet zones and the cross-site interconnect"),
+                external_network_id=self.external.id if border else None,
+                enable_snat=False if border else None,
+                tags=derive.tags(site, router=kind), opts=child)
+        self.networks: dict[str, openstack.networking.Network] = {}
+        self.subnets: dict[str, openstack.networking.Subnet] = {}
+        for plan in plans:
+            zone_tags = derive.tags(site, zone=plan.zone)
+            network = openstack.networking.Network(
+                f"{site.name}-{plan.zone}", name=f"{site.name}-{plan.zone}",
+                description=site.zone(plan.zone).description or str(plan.kind),
+                admin_state_up=True, port_security_enabled=True, tags=zone_tags, opts=child)
+            subnet = openstack.networking.Subnet(
+                f"{site.name}-{plan.zone}", name=f"{site.name}-{plan.zone}",
+                network_id=network.id, cidr=plan.cidr, ip_version=4, gateway_ip=plan.gateway,
+                enable_dhcp=plan.kind is not ZoneKind.interconnect,
+                allocation_pools=[openstack.networking.SubnetAllocationPoolArgs(
+                    start=plan.dynamic_start, end=plan.dynamic_end)],
+                tags=zone_tags, opts=child)
+            openstack.networking.RouterInterface(
+                f"{site.name}-{plan.zone}", router_id=self.routers[plan.router].id,
+                subnet_id=subnet.id, opts=child)
+            self.networks[plan.zone] = network
+            self.subnets[plan.zone] = subnet
+        self.register_outputs({
+            "networks": {z: n.id for z, n in self.networks.items()},
+            "subnets": {z: s.id for z, s in self.subnets.items()},
+        })
