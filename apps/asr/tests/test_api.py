@@ -50,10 +50,11 @@ def test_two_channel_hearing_with_roles(client: TestClient, clips: list[Clip]) -
 
 def test_hot_words_over_http(client: TestClient, clips: list[Clip]) -> None:
     r = client.post("/v1/transcriptions", files={"file": ("c.wav", clips[1].wav(), "x")},
-                    data={"hot_words": "plaintiff, Zhangsanfeng"})
+                    data={"hot_words": "plaintiff, 张三, Zhangsanfeng"})
     body = r.json()
     assert "plaintiff" in body["text"].split()
-    assert body["hot_words_unknown"] == ["Zhangsanfeng"]
+    assert body["hot_words"] == ["plaintiff", "zhangsanfeng"]  # the name is learnt
+    assert body["hot_words_unknown"] == ["张三"]
 
 
 def test_bad_input_gets_clear_4xx_and_worker_stays_up(client: TestClient,

@@ -10,7 +10,7 @@ from asr.domain.engine import PocketSphinxEngine
 from asr.domain.quality import recall, wer
 from asr.domain.recognise import transcribe
 from asr.domain.transcript import Transcript, trial_record
-from asr.synth import HOT_WORDS, Clip
+from asr.synth import HOT_WORDS, NAME_SENTENCES, Clip, speak
 
 LIMITS = AudioLimits(max_bytes=10**8, max_seconds=600)
 
@@ -59,9 +59,24 @@ def test_hot_words_repair_a_split_term(engine: PocketSphinxEngine, clips: list[C
     assert hot.hot_words == ["plaintiff"]
 
 
-def test_unknown_hot_words_are_reported(engine: PocketSphinxEngine) -> None:
-    usable, unknown = engine.normalise_hot_words(["Plaintiff", "Zhangsanfeng", "court fee"])
-    assert usable == ("plaintiff", "court fee") and unknown == ["Zhangsanfeng"]
+def test_hot_words_outside_the_dictionary_are_learnt() -> None:
+    """A party's name the dictionary lacks gets a pronunciation and is then heard."""
+    engine = PocketSphinxEngine()  # fresh: no words learnt yet
+    audio, rate = speak(NAME_SENTENCES[0], "slt")
+    clip = Clip("alibaba", NAME_SENTENCES[0], audio, rate, "slt")
+    assert engine.phones("alibaba") is None
+    plain = transcribe(engine, load(clip.wav(), LIMITS, 16000))
+    assert "alibaba" not in plain.text.split()
+    hot = transcribe(engine, load(clip.wav(), LIMITS, 16000), hot_words=["Alibaba"])
+    assert hot.hot_words == ["alibaba"] and hot.hot_words_unknown == []
+    assert "alibaba" in hot.text.split()
+    assert engine.phones("alibaba") == ["AE", "L", "IH", "B", "AA", "B", "AH"]
+
+
+def test_unpronounceable_hot_words_are_reported(engine: PocketSphinxEngine) -> None:
+    usable, unknown = engine.normalise_hot_words(["Plaintiff", "court fee", "张三", "x1"])
+    assert usable == ("plaintiff", "court fee", "x")
+    assert unknown == ["张三"]
 
 
 @pytest.mark.slow

@@ -43,6 +43,16 @@ HOT_WORDS: tuple[str, ...] = (
     "objection", "evidence", "complaint",
 )
 
+# Parties and places that the en-US dictionary does not know: the hot-word list gives the
+# engine their pronunciation (from espeak-ng) as well as the push to hear them.
+NAME_SENTENCES: tuple[str, ...] = (
+    "the defendant alibaba signed the contract online",
+    "the plaintiff sued tencent in the haidian court",
+    "the goods were sold on taobao last year",
+    "the account on weibo was closed by the platform",
+)
+NAMES: tuple[str, ...] = ("alibaba", "tencent", "haidian", "taobao", "weibo")
+
 VOICES: tuple[str, ...] = ("slt", "awb", "rms")
 
 
@@ -81,10 +91,10 @@ def speak(text: str, voice: str = "slt", engine: str = "flite") -> tuple[np.ndar
 
 
 def make_corpus(n: int | None = None, voices: tuple[str, ...] = VOICES,
-                engine: str = "flite") -> list[Clip]:
+                engine: str = "flite", sentences: tuple[str, ...] = SENTENCES) -> list[Clip]:
     """Each sentence in turn, the voices taking turns, padded with 0.3 s of silence."""
     clips = []
-    for i, text in enumerate(SENTENCES[: n or len(SENTENCES)]):
+    for i, text in enumerate(sentences[: n or len(sentences)]):
         voice = voices[i % len(voices)]
         audio, rate = speak(text, voice, engine)
         pad = np.zeros(int(0.3 * rate), dtype=np.float32)

@@ -24,6 +24,8 @@ from typing import Protocol
 
 import numpy as np
 
+from . import pronounce
+
 HOT_SIMILARITY = 0.6
 HOT_THRESHOLD = "1e-20"  # keyword-spotting threshold for one hot word
 
@@ -98,17 +100,24 @@ class PocketSphinxEngine:
         self.model_dir, self.hmm, self.lm, self.dict = root, hmm, lm, dic
         self._pool: list[object] = []
         self._spotters: list[_Spotter] = []
+        self._learnt: dict[str, str] = {}  # word -> phones, added for hot words
+        self._taught: dict[int, int] = {}  # id(decoder) -> how many learnt words it has
         self._lock = threading.Lock()
         self._phones_cache: dict[str, list[str] | None] = {}
         self._probe = self._new_decoder()
 
-    def _new_decoder(self) -> object:
-        return self._decoder_cls(hmm=str(self.hmm), lm=str(self.lm), dict=str(self.dict),
-                                 samprate=self.sample_rate, loglevel="FATAL")
+    def _new_decoder(self, lm: bool = True) -> object:
+        decoder = self._decoder_cls(hmm=str(self.hmm), lm=str(self.lm) if lm else None,
+                                    dict=str(self.dict), samprate=self.sample_rate,
+                                    loglevel="FATAL")
+        return decoder
 
     def _take(self) -> object:
         with self._lock:
-            return self._pool.pop() if self._pool else self._new_decoder()
+            decoder = self._pool.pop() if self._pool else None
+        decoder = decoder or self._new_decoder()
+        self._catch_up(decoder)
+        return decoder
 
     def _give(self, decoder: object) -> None:
         with self._lock:
@@ -123,9 +132,11 @@ class PocketSphinxEngine:
         with self._lock:
             spotter = self._spotters.pop() if self._spotters else None
         if spotter is None or len(spotter.searches) >= 64:
-            spotter = _Spotter(self._decoder_cls(
-                hmm=str(self.hmm), dict=str(self.dict), lm=None,
-                samprate=self.sample_rate, loglevel="FATAL"))
+            if spotter is not None:
+                with self._lock:
+                    self._taught.pop(id(spotter.decoder), None)
+            spotter = _Spotter(self._new_decoder(lm=False))
+        self._catch_up(spotter.decoder)
         name = "hot_" + hashlib.sha1("\n".join(hot).encode()).hexdigest()[:16]
         if name not in spotter.searches:
             with tempfile.NamedTemporaryFile("w", suffix=".kws", delete=True) as f:
@@ -163,18 +174,43 @@ class PocketSphinxEngine:
         return self._phones_cache[word]
 
     def normalise_hot_words(self, words: list[str]) -> tuple[tuple[str, ...], list[str]]:
-        """Hot words the dictionary can pronounce (lower case), and the ones it cannot."""
+        """Hot words the engine can listen for (lower case), and the ones it cannot.
+
+        A word missing from the dictionary (a party's or a company's name) is given a
+        pronunciation from espeak-ng and added to every decoder's dictionary.
+        """
         usable, unknown = [], []
         for raw in words:
             phrase = " ".join(re.sub(r"[^a-z' ]", " ", raw.lower()).split())
-            if not phrase:
+            if not phrase:  # nothing this English model could say (Chinese characters)
+                unknown.append(raw)
                 continue
-            if all(self.phones(w) for w in phrase.split()):
+            if all(self.phones(w) or self._learn(w) for w in phrase.split()):
                 if phrase not in usable:
                     usable.append(phrase)
             else:
                 unknown.append(raw)
         return tuple(usable), unknown
+
+    def _learn(self, word: str) -> bool:
+        phones = pronounce.cmu_phones(word)
+        if phones is None:
+            return False
+        with self._lock:
+            if len(self._learnt) >= 5000:
+                return False
+            self._learnt[word] = phones
+            self._phones_cache[word] = phones.split()
+        return True
+
+    def _catch_up(self, decoder: object) -> None:
+        """Teach a decoder the words learnt since it last ran (call without the lock)."""
+        with self._lock:
+            done = self._taught.get(id(decoder), 0)
+            missing = list(self._learnt.items())[done:]
+            self._taught[id(decoder)] = done + len(missing)
+        for word, phones in missing:
+            decoder.add_word(word, phones, True)  # type: ignore[attr-defined]
 
     def _decode(self, decoder: object, pcm: np.ndarray) -> list[tuple[str, int, int, float]]:
         d = decoder
