@@ -8,7 +8,8 @@ import pulumi
 
 from courtcloud.model import ModelError, SiteRole
 
-from . import model
+from . import dr_miyun, model  # type: ignore[attr-defined]  # registered in infra/__init__
+from .k8s import SiteApps, SiteAppsArgs
 from .openstack.site import CloudSettings, OpenStackSite, SiteArgs
 
 
@@ -27,10 +28,23 @@ def main() -> None:
     except ModelError as error:
         raise StackModelError(error) from None
     cloud = CloudSettings.from_config()
+    kubeconfig = pulumi.Config("site-k8s").get_secret("kubeconfig")
     for site in loaded.sites:
         exports: dict[str, Any] = {"role": str(site.role)}
         built = OpenStackSite(site.name, SiteArgs(loaded.estate, site, cloud))
         exports.update(built.exports())
+        for cluster in site.kubernetes:
+            SiteApps(cluster.name, SiteAppsArgs(loaded.estate, site, cluster, kubeconfig),
+                     pulumi.ResourceOptions(depends_on=[built]))
         if site.role is SiteRole.dr:
-            pass
+            recovery = dr_miyun.DisasterRecoverySite(
+                site.name, dr_miyun.RecoveryArgs(loaded.estate, site, loaded.site_stacks))
+            exports["vault"] = list(recovery.containers)
+            exports["warmCapacity"] = recovery.warm_capacity
+        if site.backup is not None:
+            plan = dr_miyun.BackupPlan(f"{site.name}-backup", loaded.estate, site)
+            exports["backup"] = plan.props
+        if site.replication is not None:
+            peers = dr_miyun.ReplicationPeers(f"{site.name}-replication", loaded.estate, site)
+            exports["replication"] = peers.props
         pulumi.export(site.name, exports)

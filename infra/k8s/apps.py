@@ -1,0 +1,154 @@
+"""A site's Kubernetes: one namespace per app with Pod Security `restricted`, a default-deny
+NetworkPolicy, the egress each app needs (the worker pool's flows in the model), a
+ResourceQuota, and the app's chart from `charts/<app>` with values from the model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
+
+from courtcloud.model import Estate, Site, site_hosts
+from courtcloud.model.schema import AppPlacement, KubernetesCluster
+
+CHARTS_DIR = Path(__file__).resolve().parents[2] / "charts"
+POD_SECURITY = "restricted"
+# Cluster DNS: every pod may ask kube-system's resolver, and nothing else outside the rules.
+DNS_PORT = 53
+# Pods a rolling update may run at once: the replicas plus one surge pod.
+SURGE = 1
+
+
+def namespace_name(app: AppPlacement) -> str:
+    return f"court-{app.name}"
+
+
+def chart_path(app: AppPlacement) -> Path | None:
+    path = CHARTS_DIR / str(app.name)
+    return path if (path / "Chart.yaml").is_file() else None
+
+
+def chart_values(site: Site, app: AppPlacement) -> dict[str, Any]:
+    """What the model decides about an app's release; the chart decides the rest."""
+    return {"replicaCount": app.replicas, "site": site.name, "core": app.core}
+
+
+def chart_defaults(app: AppPlacement) -> dict[str, Any]:
+    path = chart_path(app)
+    if path is None:
+        return {}
+    return yaml.safe_load((path / "values.yaml").read_text(encoding="utf-8")) or {}
+
+
+def worker_egress(site: Site, cluster: KubernetesCluster) -> list[dict[str, Any]]:
+    """NetworkPolicy egress rules mirroring the model's flows from the worker pool."""
+    rules: list[dict[str, Any]] = []
+    pools = {p.name for p in site.compute_pools}
+    hosts = site_hosts(site)
+    for flow in site.flows:
+        if flow.source != cluster.worker_pool:
+            continue
+        if flow.destination in pools:
+            blocks = [f"{h.address}/32" for h in hosts if h.pool == flow.destination]
+        else:
+            blocks = [str(site.zone(flow.destination).cidr)]
+        ports = []
+        for low, high in flow.ports:
+            port: dict[str, Any] = {"protocol": flow.protocol.upper(), "port": low}
+            if high != low:
+                port["endPort"] = high
+            ports.append(port)
+        rules.append({"to": [{"ipBlock": {"cidr": b}} for b in blocks], "ports": ports})
+    return rules
+
+
+def _quantity(value: Any, unit: str) -> float:
+    text = str(value)
+    if unit == "cpu":
+        return float(text[:-1]) / 1000 if text.endswith("m") else float(text)
+    factors = {"Ki": 1 / 1024, "Mi": 1, "Gi": 1024}
+    for suffix, factor in factors.items():
+        if text.endswith(suffix):
+            return float(text[: -len(suffix)]) * factor
+    return float(text) / (1024 * 1024)
+
+
+def quota(app: AppPlacement) -> dict[str, str]:
+    pods = app.replicas + SURGE
+    hard = {"pods": str(pods)}
+    limits = (chart_defaults(app).get("resources") or {}).get("limits") or {}
+    requests = (chart_defaults(app).get("resources") or {}).get("requests") or {}
+    for kind, values in (("limits", limits), ("requests", requests)):
+        if "cpu" in values:
+            hard[f"{kind}.cpu"] = f"{_quantity(values['cpu'], 'cpu') * pods:g}"
+        if "memory" in values:
+            hard[f"{kind}.memory"] = f"{_quantity(values['memory'], 'memory') * pods:g}Mi"
+    return hard
+
+
+@dataclass(frozen=True)
+class SiteAppsArgs:
+    estate: Estate
+    site: Site
+    cluster: KubernetesCluster
+    kubeconfig: pulumi.Input[str] | None  # from the stack's secret config; None: ambient
+
+
+class SiteApps(pulumi.ComponentResource):
+    def __init__(self, name: str, args: SiteAppsArgs, opts: pulumi.ResourceOptions | None = None):
+        site, cluster = args.site, args.cluster
+        super().__init__("courtcloud:k8s:SiteApps", name,
+                         {"site": site.name, "cluster": cluster.name}, opts)
+        provider = k8s.Provider(f"{cluster.name}", kubeconfig=args.kubeconfig,
+                                opts=pulumi.ResourceOptions(parent=self))
+        child = pulumi.ResourceOptions(parent=self, provider=provider)
+        egress = worker_egress(site, cluster)
+        version = f"v{cluster.version}"
+        self.namespaces: dict[str, k8s.core.v1.Namespace] = {}
+        for app in (a for a in site.apps if a.cluster == cluster.name):
+            ns_name = namespace_name(app)
+            labels = {"courtcloud.court/app": str(app.name), "courtcloud.court/site": site.name}
+            for mode in ("enforce", "audit", "warn"):
+                labels[f"pod-security.kubernetes.io/{mode}"] = POD_SECURITY
+                labels[f"pod-security.kubernetes.io/{mode}-version"] = version
+            namespace = k8s.core.v1.Namespace(
+                f"{cluster.name}-{ns_name}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=ns_name, labels=labels), opts=child)
+            self.namespaces[str(app.name)] = namespace
+            in_ns = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+                depends_on=[namespace]))
+            meta = {"namespace": ns_name}
+            k8s.networking.v1.NetworkPolicy(
+                f"{cluster.name}-{ns_name}-default-deny",
+                metadata={**meta, "name": "default-deny"},
+                spec={"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}, opts=in_ns)
+            k8s.networking.v1.NetworkPolicy(
+                f"{cluster.name}-{ns_name}-allow-dns",
+                metadata={**meta, "name": "allow-dns"},
+                spec={"podSelector": {}, "policyTypes": ["Egress"], "egress": [{
+                    "to": [{"namespaceSelector": {"matchLabels": {
+                        "kubernetes.io/metadata.name": "kube-system"}}}],
+                    "ports": [{"protocol": "UDP", "port": DNS_PORT},
+                              {"protocol": "TCP", "port": DNS_PORT}]}]},
+                opts=in_ns)
+            if egress:
+                k8s.networking.v1.NetworkPolicy(
+                    f"{cluster.name}-{ns_name}-allow-site-flows",
+                    metadata={**meta, "name": "allow-site-flows"},
+                    spec={"podSelector": {}, "policyTypes": ["Egress"], "egress": egress},
+                    opts=in_ns)
+            k8s.core.v1.ResourceQuota(
+                f"{cluster.name}-{ns_name}", metadata={**meta, "name": "app"},
+                spec={"hard": quota(app)}, opts=in_ns)
+            path = chart_path(app)
+            if path is not None:
+                k8s.helm.v3.Chart(
+                    f"{cluster.name}-{app.name}",
+                    k8s.helm.v3.LocalChartOpts(path=str(path), namespace=ns_name,
+                                               values=chart_values(site, app)),
+                    opts=in_ns)
+        self.register_outputs({"namespaces": list(self.namespaces)})
