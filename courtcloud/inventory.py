@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .model import Estate, Host, estate_hosts
+from .model import Estate, Host, HostRole, estate_hosts
+from .model.flows import inbound_rules
 
 Connection = Callable[[Host], dict[str, Any]]
 
@@ -31,6 +32,9 @@ def build_inventory(estate: Estate, connection: Connection = by_address,
     def member(group: str, host: Host) -> None:
         groups.setdefault(group, {"hosts": {}})["hosts"][host.name] = None
 
+    rules = {name: [r.as_dict() for r in site_rules]
+             for site in estate.sites
+             for name, site_rules in inbound_rules(estate, site).items()}
     hostvars: dict[str, dict[str, Any]] = {}
     for host in hosts:
         hostvars[host.name] = {
@@ -43,13 +47,25 @@ def build_inventory(estate: Estate, connection: Connection = by_address,
             "courtcloud_address": str(host.address),
             "courtcloud_addresses": {z: str(a) for z, a in host.addresses.items()},
             "courtcloud_fqdn": host.fqdn(estate.court.domain),
+            "courtcloud_firewall_inbound": rules.get(host.name, []),
         }
         member(group_name("site", host.site), host)
         for zone in host.addresses:
             member(group_name("zone", host.site, zone), host)
         for role in host.roles:
             member(group_name("role", str(role)), host)
-    # Host vars once, under `all`; groups list members only.
+    # What every host of a site needs to know of its site's services.
+    for site in estate.sites:
+        group = groups.setdefault(group_name("site", site.name), {"hosts": {}})
+        site_members = [h for h in hosts if h.site == site.name]
+        group["vars"] = {
+            "courtcloud_site_role": str(site.role),
+            "courtcloud_time_sources": _addresses_of(site_members, HostRole.time_source),
+            "courtcloud_log_hosts": _addresses_of(site_members, HostRole.log_host),
+            "courtcloud_log_retention_days": site.log_retention_days,
+            "courtcloud_zone_cidrs": {z.name: str(z.cidr) for z in site.zones},
+        }
+    # Host vars once, under `all`; groups list members (and site groups their site's facts).
     return {
         "all": {
             "vars": {
@@ -61,3 +77,7 @@ def build_inventory(estate: Estate, connection: Connection = by_address,
             "children": dict(sorted(groups.items())),
         }
     }
+
+
+def _addresses_of(hosts: list[Host], role: HostRole) -> list[str]:
+    return [str(h.address) for h in hosts if role in h.roles]

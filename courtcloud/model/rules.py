@@ -129,10 +129,19 @@ def _site_references(estate: Estate, site: Site) -> Iterator[tuple[str, str, str
                    f"cluster {app.cluster!r} is not defined in site {site.name!r}",
                    f"use one of: {', '.join(sorted(clusters))}")
     for fi, flow in enumerate(site.flows):
-        if flow.source != "internet" and flow.source not in pools | zones:
+        if "/" in flow.source:
+            other_name, _, part = flow.source.partition("/")
+            other = next((s for s in estate.sites if s.name == other_name), None)
+            if other is None or part not in {p.name for p in other.compute_pools} | {
+                    z.name for z in other.zones}:
+                yield (f"flows[{fi}].source",
+                       f"{flow.source!r} names no pool or zone of a site in the estate",
+                       "write <site>/<pool or zone> for a flow from another site")
+        elif flow.source != "internet" and flow.source not in pools | zones:
             yield (f"flows[{fi}].source",
                    f"{flow.source!r} is neither a pool nor a zone of site {site.name!r}",
-                   f"use 'internet', a zone ({zone_list}) or a pool ({pool_list})")
+                   f"use 'internet', a zone ({zone_list}), a pool ({pool_list}), or "
+                   "<site>/<pool or zone> of another site")
         if flow.destination not in pools | zones:
             yield (f"flows[{fi}].destination",
                    f"{flow.destination!r} is neither a pool nor a zone of site {site.name!r}",

@@ -182,7 +182,7 @@ class Flow(ModelPart):
     """An allowed connection: point to point, port by port (8.1.3.2)."""
 
     name: Name
-    source: str = Field(description="a pool, a zone, or 'internet'")
+    source: str = Field(description="a pool, a zone, <site>/<pool or zone>, or 'internet'")
     destination: Name = Field(description="a pool, or a zone meaning every pool homed there")
     protocol: Literal["tcp", "udp"] = "tcp"
     ports: list[PortRange] = Field(min_length=1)

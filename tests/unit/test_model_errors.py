@@ -221,3 +221,10 @@ def test_a_zone_may_not_overlap_the_lab_bench(edit_stack):
         cidr="172.30.63.0/24"))
     problem = only(problems_of(path), "courtcloud:sites[2].zones[0].cidr")
     assert "overlaps the lab's bench" in problem.message
+
+
+def test_a_flow_from_another_site_must_name_what_exists(edit_stack):
+    path = edit_stack("Pulumi.lab.yaml", lambda c: c["courtcloud:sites"][2]["flows"][0].update(
+        source="primary/nothing"))
+    problem = only(problems_of(path), "courtcloud:sites[2].flows[0].source")
+    assert "names no pool or zone" in problem.message
