@@ -1,1 +1,2 @@
-"""OpenStack components of a site: project, zones, security tiers, hosts, storage, load balancers."""
+"""OpenStack components of a site: project, zones, security tiers, hosts, storage, load
+balancers."""

@@ -314,8 +314,8 @@ def link_rules(estate: Estate, site: Site) -> list[Rule]:
             if link.receiver == site.name:
                 for cidr in link.sender_cidrs:
                     rules.append(Rule("network", group_for_pool(link.receiver_pool), "ingress",
-                                      link.protocol, low, high, f"{link.purpose}-from-{link.sender}",
-                                      remote_cidr=cidr))
+                                      link.protocol, low, high,
+                                      f"{link.purpose}-from-{link.sender}", remote_cidr=cidr))
             if link.sender == site.name:
                 for pool in link.sender_pools:
                     for cidr in link.receiver_cidrs:
