@@ -55,13 +55,18 @@ def stack_config(project_dir: Path, stack: str) -> dict[str, str]:
 
 def run_stack(project_dir: Path, stack: str, *, config: dict[str, str] | None = None,
               peers: dict[str, dict[str, Any]] | None = None,
-              secrets: dict[str, str] | None = None) -> StackRun:
+              secrets: dict[str, str] | None = None,
+              mocks: CourtMocks | None = None) -> StackRun:
     """Run the program for `stack`. `config` replaces the stack file's config (tests use it
-    to try a changed model); `peers` are other stacks' outputs for StackReferences."""
+    to try a changed model); `peers` are other stacks' outputs for StackReferences;
+    `secrets` are config values marked secret; `mocks` lets a caller keep the record of
+    what was declared even when the program fails."""
     project_dir = Path(project_dir).resolve()
     config = dict(stack_config(project_dir, stack) if config is None else config)
     config.update(secrets or {})
-    mocks = CourtMocks(project_dir / "charts", stack_outputs=dict(peers or {}))
+    if mocks is None:
+        mocks = CourtMocks(project_dir / "charts")
+    mocks.stack_outputs.update(peers or {})
     pulumi_settings.ROOT.set(None)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False)
     pulumi.runtime.set_all_config(config, secret_keys=list(secrets or {}))
