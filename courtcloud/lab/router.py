@@ -10,7 +10,9 @@ is not decided here: that is the firewall role's job (the site model's flows).
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -42,9 +44,15 @@ def ruleset(estate: str, interfaces: list[str], bench: str | None = None) -> str
         '    oifname @lab_bridges counter drop comment "nothing enters the lab"',
     ]
     if bench:
-        rules += [f'    iifname "{bench}" counter drop comment "the bench reaches the proxy only"',
+        # Bridged traffic passes this hook too (br_netfilter): instances on the bench talk to
+        # each other, and to nothing else.
+        rules += [f'    iifname "{bench}" oifname "{bench}" accept',
+                  f'    iifname "{bench}" counter drop comment "the bench reaches the proxy only"',
                   f'    oifname "{bench}" counter drop']
-    return "\n".join([*rules, "  }", "}", ""])
+    text = "\n".join([*rules, "  }", "}", ""])
+    # The table carries a digest of its own text, so a changed rule set is seen and reloaded.
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return text.replace(" {\n", f' {{\n  comment "recipe {digest}"\n', 1)
 
 
 def _nft(script: str) -> None:
@@ -72,8 +80,9 @@ def ensure(plan: LabPlan) -> bool:
     bench = _bridge(plan.bench.network.name) if plan.bench else None
     wanted = ruleset(plan.estate, interfaces, bench)
     changed = False
-    if current_bridges(plan.estate) != set(interfaces) or (bench and bench not in (
-            current_ruleset(plan.estate) or "")):
+    recipe = re.search(r'comment "recipe \w+"', wanted)
+    assert recipe is not None
+    if recipe.group(0) not in (current_ruleset(plan.estate) or ""):
         name = table(plan.estate)
         # Declaring then deleting makes the replacement atomic whether or not it existed.
         _nft(f"table inet {name}\ndelete table inet {name}\n" + wanted)
