@@ -25,6 +25,7 @@ from ..model.loader import project_stacks, read_stack
 from .mocks import CourtMocks, Declared
 
 PROJECT = "courtcloud"
+ORGANIZATION = "organization"  # what a self-managed backend calls every org
 
 
 @dataclass
@@ -68,7 +69,8 @@ def run_stack(project_dir: Path, stack: str, *, config: dict[str, str] | None = 
         mocks = CourtMocks(project_dir / "charts")
     mocks.stack_outputs.update(peers or {})
     pulumi_settings.ROOT.set(None)
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False,
+                             organization=ORGANIZATION)
     pulumi.runtime.set_all_config(config, secret_keys=list(secrets or {}))
     program = project_dir / "infra" / "__main__.py"
     outputs: dict[str, Any] = {}

@@ -42,7 +42,6 @@ def host_metadata(site: Site, host: Host, pool: ComputePool) -> dict[str, str]:
         "courtcloud-site": site.name,
         "courtcloud-pool": pool.name,
         "courtcloud-index": str(host.index),
-        "courtcloud-pool-size": str(pool.count),
         "courtcloud-roles": ",".join(str(r) for r in pool.roles),
         "courtcloud-zone": pool.home_zone,
         "courtcloud-zone-kind": str(site.zone(pool.home_zone).kind),

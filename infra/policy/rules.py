@@ -159,10 +159,17 @@ def check_anti_affinity(args: StackValidationArgs, report: ReportViolation) -> N
     groups = {str(r.props.get("name")): r for r in _of(args.resources, SERVER_GROUP)}
     redundant = {str(r) for r in REDUNDANT_ROLES}
     need = requirements(_level(args)).min_redundant_hosts
-    for server in _of(args.resources, INSTANCE):
+    servers = _of(args.resources, INSTANCE)
+    pool_sizes: dict[tuple[str, str], int] = {}
+    for server in servers:
+        meta = server.props.get("metadata") or {}
+        key = (str(meta.get("courtcloud-site")), str(meta.get("courtcloud-pool", server.name)))
+        pool_sizes[key] = pool_sizes.get(key, 0) + 1
+    for server in servers:
         meta = server.props.get("metadata") or {}
         roles = set(filter(None, str(meta.get("courtcloud-roles", "")).split(",")))
-        size = int(meta.get("courtcloud-pool-size", "1") or 1)
+        size = pool_sizes[(str(meta.get("courtcloud-site")),
+                           str(meta.get("courtcloud-pool", server.name)))]
         if not roles & redundant or size < max(need, 2):
             continue
         name = meta.get("courtcloud-server-group")

@@ -82,26 +82,31 @@ def test_encrypted_volumes_fail(resources):
     assert violations_of(rules.encrypted_volumes, resources)
 
 
-def server(name: str, roles: str, size: int, group: str | None, hints: bool = True) -> Declared:
-    meta = {"courtcloud-roles": roles, "courtcloud-pool-size": str(size),
-            "courtcloud-server-group": group or ""}
+def server(name: str, roles: str, group: str | None, hints: bool = True) -> Declared:
+    meta = {"courtcloud-site": "p", "courtcloud-pool": name.rsplit("-", 1)[0].split("-", 1)[1],
+            "courtcloud-roles": roles, "courtcloud-server-group": group or ""}
     return res(rules.INSTANCE, name, name=name, metadata=meta,
                schedulerHints=[{"group": f"{group}-id"}] if hints and group else None)
 
 
+def pool(prefix: str, roles: str, count: int, group: str | None, hints: bool = True) -> list:
+    return [server(f"{prefix}-{i}", roles, group, hints) for i in range(1, count + 1)]
+
+
 def test_anti_affinity_passes():
     resources = [res(rules.SERVER_GROUP, "db", name="p-database", policies="anti-affinity"),
-                 server("p-database-1", "database", 3, "p-database"),
-                 server("p-bastion-1", "bastion", 2, None)]  # not a replicated role
+                 *pool("p-database", "database", 3, "p-database"),
+                 *pool("p-bastion", "bastion", 2, None),  # not a replicated role
+                 *pool("p-etcd", "etcd", 1, None)]  # a single host cannot be spread
     assert violations_of(rules.anti_affinity_for_replicated_roles, resources) == []
 
 
 @pytest.mark.parametrize("resources", [
-    [server("p-database-1", "database", 3, None)],
+    pool("p-database", "database", 3, None),
     [res(rules.SERVER_GROUP, "db", name="p-database", policies="soft-anti-affinity"),
-     server("p-database-1", "database", 3, "p-database")],
+     *pool("p-database", "database", 3, "p-database")],
     [res(rules.SERVER_GROUP, "db", name="p-database", policies="anti-affinity"),
-     server("p-database-1", "database", 3, "p-database", hints=False)],
+     *pool("p-database", "database", 3, "p-database", hints=False)],
 ])
 def test_anti_affinity_fails(resources):
     assert violations_of(rules.anti_affinity_for_replicated_roles, resources)
@@ -129,18 +134,18 @@ def plan(target_role: str = "dr", schedule: str = "0 2 * * *") -> Declared:
 
 
 @pytest.mark.parametrize("resources", [
-    [server("p-database-1", "database", 3, "g"), plan()],
-    [server("m-database-1", "database", 2, "g"), res(rules.DR_SITE, "dr-miyun")],
-    [server("p-bastion-1", "bastion", 2, None)],
+    [server("p-database-1", "database", "g"), plan()],
+    [server("m-database-1", "database", "g"), res(rules.DR_SITE, "dr-miyun")],
+    [server("p-bastion-1", "bastion", None)],
 ])
 def test_backups_pass(resources):
     assert violations_of(rules.backups_to_dr_site, resources) == []
 
 
 @pytest.mark.parametrize("resources", [
-    [server("p-database-1", "database", 3, "g")],
-    [server("p-database-1", "database", 3, "g"), plan(target_role="standby")],
-    [server("p-database-1", "database", 3, "g"), plan(schedule="")],
+    [server("p-database-1", "database", "g")],
+    [server("p-database-1", "database", "g"), plan(target_role="standby")],
+    [server("p-database-1", "database", "g"), plan(schedule="")],
 ])
 def test_backups_fail(resources):
     assert violations_of(rules.backups_to_dr_site, resources)

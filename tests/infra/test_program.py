@@ -1,0 +1,208 @@
+"""The real program (`infra/__main__.py`) run end to end for each production stack, the
+Pulumi engine mocked (`set_mocks` before the program is imported and executed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from courtcloud.infra.engine import run_stack, stack_config
+from courtcloud.infra.mocks import CourtMocks
+from courtcloud.infra.report import totals
+from courtcloud.infra.verdicts import evaluate
+from courtcloud.model import ModelError, site_hosts
+from courtcloud.model.reference import WHITE_PAPER_CAPACITY
+from courtcloud.model.schema import REDUNDANT_ROLES
+from courtcloud.model.summary import site_totals
+from infra.policy.rules import POLICIES
+
+PROJECT = Path(__file__).resolve().parents[2]
+INSTANCE = "openstack:compute/instance:Instance"
+PORT = "openstack:networking/port:Port"
+VOLUME = "openstack:blockstorage/volume:Volume"
+SITE_OF = {"primary": "primary", "standby": "standby", "miyun": "dr-miyun"}
+
+
+def test_production_totals_match_the_white_paper(production_runs):
+    assert list(production_runs) == ["primary", "standby", "miyun"]
+    figures = [totals(run) for run in production_runs.values()]
+    assert sum(f["vms"] for f in figures) == WHITE_PAPER_CAPACITY["vms"] == 346
+    assert sum(f["memory_tb"] for f in figures) == pytest.approx(8)
+    assert sum(f["storage_tb"] for f in figures) == pytest.approx(189)
+    assert sum(f["dr_backup_tb"] for f in figures) == pytest.approx(51)
+
+
+def test_each_stack_builds_exactly_its_sites_hosts(production_runs, production_estate):
+    for stack, run in production_runs.items():
+        site = production_estate.site(SITE_OF[stack])
+        expected = {h.name: h for h in site_hosts(site)}
+        servers = {s.name: s for s in run.of_type(INSTANCE)}
+        assert set(servers) == set(expected)
+        assert len(servers) == site_totals(site)["vms"]
+        ports = {p.name: p for p in run.of_type(PORT)}
+        for name, host in expected.items():
+            meta = servers[name].inputs["metadata"]
+            assert meta["courtcloud-zone"] == host.home_zone
+            assert f"zone={host.home_zone}" in servers[name].inputs["tags"]
+            for zone, address in host.addresses.items():
+                fixed = ports[f"{name}-{zone}"].inputs["fixedIps"]
+                assert fixed[0]["ipAddress"] == str(address)
+
+
+def test_every_replicated_role_is_spread_by_anti_affinity(production_runs, production_estate):
+    for stack, run in production_runs.items():
+        site = production_estate.site(SITE_OF[stack])
+        groups = {g.id: g.inputs for g in run.of_type(
+            "openstack:compute/serverGroup:ServerGroup")}
+        for pool in site.compute_pools:
+            if pool.count < 2 or not REDUNDANT_ROLES.intersection(pool.roles):
+                continue
+            servers = [s for s in run.of_type(INSTANCE)
+                       if s.inputs["metadata"]["courtcloud-pool"] == pool.name]
+            assert len(servers) == pool.count
+            used = {s.inputs["schedulerHints"][0]["group"] for s in servers}
+            assert len(used) == 1, pool.name
+            assert groups[used.pop()]["policies"] == "anti-affinity"
+
+
+def test_every_volume_is_on_an_encrypted_type(production_runs):
+    for run in production_runs.values():
+        kinds = {t.inputs["name"]: t.inputs["extraSpecs"] for t in run.of_type(
+            "openstack:blockstorage/volumeTypeV3:VolumeTypeV3")}
+        for volume in run.of_type(VOLUME):
+            assert kinds[volume.inputs["volumeType"]]["courtcloud:encrypted"] == "true"
+    assert len(production_runs["primary"].of_type(VOLUME)) == 169
+    assert production_runs["miyun"].of_type(VOLUME) == []  # root disks on the hypervisors
+
+
+def test_security_groups_start_empty_and_hold_only_derived_rules(production_runs):
+    from infra.openstack import derive
+
+    run = production_runs["primary"]
+    for group in run.of_type("openstack:networking/secGroup:SecGroup"):
+        assert group.inputs["deleteDefaultRules"] is True
+    rules = run.of_type("openstack:networking/secGroupRule:SecGroupRule")
+    world = [r for r in rules if r.inputs.get("remoteIpPrefix") == derive.WORLD]
+    assert sorted(int(r.inputs["portRangeMin"]) for r in world) == [80, 443, 443]
+    assert all(r.inputs["description"].startswith("edge tier") for r in world)
+
+
+def test_policy_pack_passes_on_every_production_stack(production_runs):
+    for stack, run in production_runs.items():
+        for verdict in evaluate(POLICIES, run.resources, stack, {"securityLevel": 3}):
+            assert verdict.passed, (stack, verdict.policy, verdict.violations[:3])
+
+
+def test_charts_render_with_the_models_replicas(production_runs, production_estate):
+    run = production_runs["primary"]
+    deployments = {d.inputs["metadata"]["name"]: d.inputs
+                   for d in run.of_type("kubernetes:apps/v1:Deployment")}
+    replicas = {str(a.name): a.replicas for a in production_estate.site("primary").apps}
+    assert {name.rsplit("-", 1)[-1]: d["spec"]["replicas"] for name, d in deployments.items()} \
+        == {"chain": replicas["chain"], "litigation": replicas["litigation"]}
+    for namespace in run.of_type("kubernetes:core/v1:Namespace"):
+        labels = namespace.inputs["metadata"]["labels"]
+        assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+        assert labels["pod-security.kubernetes.io/enforce-version"] == "v1.30"
+
+
+def test_dr_site_reads_its_peers_by_stack_reference(production_runs):
+    miyun = production_runs["miyun"]
+    references = {r.inputs["name"] for r in miyun.of_type("pulumi:pulumi:StackReference")}
+    assert references == {"organization/courtcloud/primary", "organization/courtcloud/standby"}
+    records = {r.inputs["name"]: r.inputs["records"] for r in miyun.of_type(
+        "openstack:dns/recordSet:RecordSet")}
+    primary = production_runs["primary"].outputs["primary"]["publishedAddresses"]
+    standby = production_runs["standby"].outputs["standby"]["publishedAddresses"]
+    assert records["edge.bjinternet.court."] == [primary["edge.bjinternet.court"]]
+    assert records["edge.failover.bjinternet.court."] == [standby["edge.bjinternet.court"]]
+    vault = {c.inputs["name"] for c in miyun.of_type(
+        "openstack:objectstorage/container:Container")}
+    assert vault == {"dr-miyun-primary-backups", "dr-miyun-primary-objects",
+                     "dr-miyun-standby-backups", "dr-miyun-standby-objects"}
+
+
+def test_secrets_are_generated_or_come_from_secret_config(production_runs):
+    run = production_runs["primary"]
+    generated = {r.name for r in run.of_type("random:index/randomPassword:RandomPassword")}
+    assert generated == {"primary-postgresSuperuser", "primary-postgresReplication",
+                         "primary-patroniRest"}
+    exported = run.outputs["primary"]["secrets"]
+    assert all(len(value) == 32 for value in exported.values())
+    # no literal secret travels in any resource's inputs
+    text = json.dumps([r.inputs for r in run.resources], default=str)
+    for value in exported.values():
+        assert value not in text
+
+    given = run_stack(PROJECT, "primary",
+                      secrets={"site-secrets:postgresSuperuser": "from-secret-config"})
+    names = {r.name for r in given.of_type("random:index/randomPassword:RandomPassword")}
+    assert "primary-postgresSuperuser" not in names
+    assert given.outputs["primary"]["secrets"]["postgresSuperuser"] == "from-secret-config"
+
+
+def _config_with(change) -> dict[str, str]:
+    config = stack_config(PROJECT, "primary")
+    sites = json.loads(config["courtcloud:sites"])
+    change(sites[0])
+    config["courtcloud:sites"] = json.dumps(sites)
+    return config
+
+
+def test_an_invalid_stack_fails_before_any_resource_naming_the_field():
+    def bad(site: dict[str, Any]) -> None:
+        site["computePools"][0]["count"] = "two"
+
+    mocks = CourtMocks(PROJECT / "charts")
+    with pytest.raises(ModelError) as caught:
+        run_stack(PROJECT, "primary", config=_config_with(bad), mocks=mocks)
+    fields = [p.field for p in caught.value.problems]
+    assert fields == ["courtcloud:sites[0].computePools[0].count"]
+    assert caught.value.problems[0].file == "Pulumi.primary.yaml"
+    assert mocks.declared == []
+
+
+def test_a_rule_breaking_stack_also_fails_before_any_resource():
+    def single_database(site: dict[str, Any]) -> None:
+        next(p for p in site["computePools"] if p["name"] == "database")["count"] = 1
+
+    mocks = CourtMocks(PROJECT / "charts")
+    with pytest.raises(ModelError) as caught:
+        run_stack(PROJECT, "primary", config=_config_with(single_database), mocks=mocks)
+    assert any(p.field.endswith(".count") for p in caught.value.problems)
+    assert mocks.declared == []
+
+
+def _index(run) -> dict[tuple[str, str], str]:
+    return {(r.type, r.name): json.dumps(r.inputs, sort_keys=True, default=str)
+            for r in run.resources}
+
+
+def test_a_model_change_changes_only_the_resources_it_should(production_runs):
+    def one_more_cache(site: dict[str, Any]) -> None:
+        next(p for p in site["computePools"] if p["name"] == "cache")["count"] = 4
+
+    before = _index(production_runs["primary"])
+    after = _index(run_stack(PROJECT, "primary", config=_config_with(one_more_cache)))
+    added = sorted(set(after) - set(before))
+    removed = sorted(set(before) - set(after))
+    changed = sorted(k for k in set(before) & set(after) if before[k] != after[k])
+    assert removed == []
+    assert added == [
+        ("openstack:blockstorage/volume:Volume", "primary-cache-4-boot"),
+        ("openstack:compute/instance:Instance", "primary-cache-4"),
+        ("openstack:networking/port:Port", "primary-cache-4-data"),
+    ]
+    namespaces = ["asr", "chain", "exchange", "litigation", "ocr"]
+    assert changed == sorted([
+        ("courtcloud:openstack:HostPool", "primary-cache"),  # its count
+        ("openstack:blockstorage/quoteSetV3:QuoteSetV3", "primary-volume-quota"),
+        ("openstack:compute/quotaSetV2:QuotaSetV2", "primary-compute-quota"),
+        ("openstack:networking/quotaV2:QuotaV2", "primary-network-quota"),
+        # the apps' egress to the cache pool lists its hosts one by one
+        *[("kubernetes:networking.k8s.io/v1:NetworkPolicy",
+           f"primary-k8s-court-{n}-allow-site-flows") for n in namespaces],
+    ])
