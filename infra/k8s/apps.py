@@ -109,6 +109,8 @@ class SiteApps(pulumi.ComponentResource):
         egress = worker_egress(site, cluster)
         version = f"v{cluster.version}"
         self.namespaces: dict[str, k8s.core.v1.Namespace] = {}
+        self.default_deny: dict[str, k8s.networking.v1.NetworkPolicy] = {}
+        self.charts: dict[str, k8s.helm.v3.Chart] = {}
         for app in (a for a in site.apps if a.cluster == cluster.name):
             ns_name = namespace_name(app)
             labels = {"courtcloud.court/app": str(app.name), "courtcloud.court/site": site.name}
@@ -122,7 +124,7 @@ class SiteApps(pulumi.ComponentResource):
             in_ns = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
                 depends_on=[namespace]))
             meta = {"namespace": ns_name}
-            k8s.networking.v1.NetworkPolicy(
+            self.default_deny[str(app.name)] = k8s.networking.v1.NetworkPolicy(
                 f"{cluster.name}-{ns_name}-default-deny",
                 metadata={**meta, "name": "default-deny"},
                 spec={"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}, opts=in_ns)
@@ -146,7 +148,7 @@ class SiteApps(pulumi.ComponentResource):
                 spec={"hard": quota(app)}, opts=in_ns)
             path = chart_path(app)
             if path is not None:
-                k8s.helm.v3.Chart(
+                self.charts[str(app.name)] = k8s.helm.v3.Chart(
                     f"{cluster.name}-{app.name}",
                     k8s.helm.v3.LocalChartOpts(path=str(path), namespace=ns_name,
                                                values=chart_values(site, app)),

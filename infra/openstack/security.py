@@ -35,12 +35,13 @@ class SecurityTiers(pulumi.ComponentResource):
                 stateful=True, tags=derive.tags(site, zone=group.zone, tier=group.tier),
                 opts=child)
         self.rules = derive.site_rules(args.estate, site)
+        self.rule_resources: list[openstack.networking.SecGroupRule] = []
         for index, rule in enumerate(self.rules):
             remote_group = self.groups[rule.remote_group].id if rule.remote_group else None
-            openstack.networking.SecGroupRule(
+            self.rule_resources.append(openstack.networking.SecGroupRule(
                 f"{site.name}-{rule.group}-{rule.direction}-{index}",
                 security_group_id=self.groups[rule.group].id, direction=rule.direction,
                 ethertype="IPv4", protocol=rule.protocol, port_range_min=rule.port_min,
                 port_range_max=rule.port_max, remote_ip_prefix=rule.remote_cidr,
-                remote_group_id=remote_group, description=rule.description, opts=child)
+                remote_group_id=remote_group, description=rule.description, opts=child))
         self.register_outputs({"groups": {k: g.id for k, g in self.groups.items()}})
