@@ -1,0 +1,69 @@
+"""The parts one app instance works with, built once at start."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session, sessionmaker
+
+from litigation.auth import TokenVerifier
+from litigation.blobs import Blobs
+from litigation.chain_client import ChainClient
+from litigation.domain.documents import Template
+from litigation.domain.roles import Actor
+from litigation.observability import Metrics
+from litigation.settings import Settings
+from litigation.store.models import Account
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    blobs: Blobs
+    chain: ChainClient
+    verifier: TokenVerifier
+    templates: dict[str, Template]
+    metrics: Metrics
+    _known: OrderedDict[tuple[str, str, tuple[str, ...]], None] = field(default_factory=OrderedDict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.settings.timezone)
+
+    def remember_account(self, actor: Actor) -> None:
+        """Record (or refresh) the account a verified token describes.
+
+        Accounts already seen with the same name and roles are not written again.
+        """
+        key = (actor.subject, actor.name, tuple(actor.role_names()))
+        with self._lock:
+            if key in self._known:
+                self._known.move_to_end(key)
+                return
+        with self.sessions.begin() as s:
+            stmt = insert(Account).values(
+                subject=actor.subject, name=actor.name, roles=actor.role_names()
+            )
+            s.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[Account.subject],
+                    set_={"name": stmt.excluded.name, "roles": stmt.excluded.roles},
+                )
+            )
+        with self._lock:
+            self._known[key] = None
+            while len(self._known) > 10_000:
+                self._known.popitem(last=False)
+
+    def account_name(self, s: Session, subject: str | None) -> str | None:
+        if subject is None:
+            return None
+        return s.scalar(select(Account.name).where(Account.subject == subject))
