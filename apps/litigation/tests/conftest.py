@@ -53,8 +53,11 @@ def s3() -> Iterator[S3]:
     server.start()
     url = f"http://127.0.0.1:{port}"
     client = boto3.client(
-        "s3", endpoint_url=url, region_name="us-east-1",
-        aws_access_key_id=S3_KEYS[0], aws_secret_access_key=S3_KEYS[1],
+        "s3",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id=S3_KEYS[0],
+        aws_secret_access_key=S3_KEYS[1],
     )
     client.create_bucket(Bucket=BUCKET)
     yield S3(url, client)
@@ -66,8 +69,12 @@ def chain_node(postgres_server: PostgresServer) -> Iterator[Served]:
     """The real evidence chain (apps/chain) with its own database on the same server."""
     url = postgres_server.create_database(f"chain_for_litigation_{next(_n)}")
     settings = ChainSettings(
-        database_url=url, node_name="primary", ephemeral_key=True, batch_linger_ms=1,
-        db_pool_min=1, db_pool_max=4,
+        database_url=url,
+        node_name="primary",
+        ephemeral_key=True,
+        batch_linger_ms=1,
+        db_pool_min=1,
+        db_pool_max=4,
     )
     node = Served(create_chain_app(settings, access_log=False), "chain").start()
     yield node
@@ -89,8 +96,12 @@ def secrets_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def make_settings(
-    postgres_server: PostgresServer, s3: S3, chain_node: Served, issuer: Issuer,
-    secrets_dir: Path, tmp_path_factory: pytest.TempPathFactory,
+    postgres_server: PostgresServer,
+    s3: S3,
+    chain_node: Served,
+    issuer: Issuer,
+    secrets_dir: Path,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Callable[..., Settings]:
     def make(**overrides: Any) -> Settings:
         jwks = tmp_path_factory.mktemp("jwks") / "jwks.json"

@@ -32,7 +32,11 @@ class Served:
         self.port = free_loopback_port()
         self.server = uvicorn.Server(
             uvicorn.Config(
-                app, host="127.0.0.1", port=self.port, log_config=None, access_log=False,
+                app,
+                host="127.0.0.1",
+                port=self.port,
+                log_config=None,
+                access_log=False,
                 lifespan="on",
             )
         )
@@ -73,7 +77,12 @@ class Issuer:
         return {"keys": [jwk]}
 
     def mint(
-        self, sub: str, roles: list[str], name: str | None = None, *, ttl: int = 600,
+        self,
+        sub: str,
+        roles: list[str],
+        name: str | None = None,
+        *,
+        ttl: int = 600,
         **overrides: Any,
     ) -> str:
         now = int(time.time())
@@ -112,8 +121,14 @@ class Caller:
         return self.http.put(url, **kw)
 
     def upload(
-        self, case_id: str, data: bytes, content_type: str = "application/pdf", *,
-        purpose: str = "evidence", title: str = "合同", filename: str = "contract.pdf",
+        self,
+        case_id: str,
+        data: bytes,
+        content_type: str = "application/pdf",
+        *,
+        purpose: str = "evidence",
+        title: str = "合同",
+        filename: str = "contract.pdf",
     ) -> httpx.Response:
         return self.http.post(
             f"/v1/cases/{case_id}/{purpose}",

@@ -33,7 +33,7 @@ def list_accounts(
     require(actor, *COURT_STAFF, doing="listing accounts")
     q = select(Account).order_by(Account.subject).limit(limit)
     if role:
-        q = q.where(Account.roles.any(role))
+        q = q.where(Account.roles.contains([role]))
     with svc.sessions() as s:
         return [
             {"subject": a.subject, "name": a.name, "roles": list(a.roles)} for a in s.scalars(q)

@@ -57,7 +57,7 @@ def require(actor: Actor, *roles: Role, doing: str) -> None:
     if not actor.has(*roles):
         raise forbidden(
             "auth.role_required",
-            f"{doing} needs the role {' or '.join(r.value for r in roles)}"
+            f"{doing} needs the role {' or '.join(sorted(r.value for r in roles))}"
             f" (you have {', '.join(actor.role_names())})",
         )
 
