@@ -54,14 +54,13 @@ def load(stack: str, project_dir: Path = PROJECT_DIR) -> StackModel:
     estate = validate_config(path, config)
     own = {s["name"] for s in config["sites"]}
     site_stacks: dict[str, str] = {}
-    for paths in project_stacks(project_dir).values():
-        for other in paths:
-            stack_file = read_stack(other)
-            if stack_file.estate != estate.name or stack_file.stack == stack:
-                continue
-            for raw in stack_file.config.get("sites") or []:
-                if isinstance(raw, dict) and "name" in raw:
-                    site_stacks[raw["name"]] = stack_file.stack
+    for other in project_stacks(project_dir).get(estate.name, []):
+        stack_file = read_stack(other)
+        if stack_file.stack == stack:
+            continue
+        for raw in stack_file.config.get("sites") or []:
+            if isinstance(raw, dict) and "name" in raw:
+                site_stacks[raw["name"]] = stack_file.stack
     site_stacks.update({name: stack for name in own})
     return StackModel(stack, estate, [s for s in estate.sites if s.name in own], site_stacks)
 

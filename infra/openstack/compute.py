@@ -16,6 +16,8 @@ from courtcloud.model.schema import ComputePool
 
 from . import derive
 
+_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
 
 def cloud_init(estate: Estate, site: Site, host: Host) -> str:
     """User data: name the host, lock the door, and leave the facts Ansible starts from.
@@ -39,7 +41,7 @@ def cloud_init(estate: Estate, site: Site, host: Host) -> str:
             "content": json.dumps(facts, indent=2, sort_keys=True) + "\n",
         }],
     }
-    return "#cloud-config\n" + yaml.safe_dump(document, sort_keys=False)
+    return "#cloud-config\n" + yaml.dump(document, Dumper=_Dumper, sort_keys=False)
 
 
 @dataclass(frozen=True)

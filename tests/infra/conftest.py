@@ -34,3 +34,4 @@ def production_estate():
 def pytest_configure(config: pytest.Config) -> None:
     # The provider SDK warns about its own deprecated aliases on import; not ours to fix.
     config.addinivalue_line("filterwarnings", "ignore::DeprecationWarning:pulumi_openstack.*")
+    config.addinivalue_line("filterwarnings", "ignore:The _compute_attributes method")

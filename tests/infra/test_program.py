@@ -137,11 +137,12 @@ def test_secrets_are_generated_or_come_from_secret_config(production_runs):
     for value in exported.values():
         assert value not in text
 
-    given = run_stack(PROJECT, "primary",
+    # the smallest stack with databases: a secret set in the stack's config replaces one
+    given = run_stack(PROJECT, "miyun",
                       secrets={"site-secrets:postgresSuperuser": "from-secret-config"})
     names = {r.name for r in given.of_type("random:index/randomPassword:RandomPassword")}
-    assert "primary-postgresSuperuser" not in names
-    assert given.outputs["primary"]["secrets"]["postgresSuperuser"] == "from-secret-config"
+    assert names == {"dr-miyun-postgresReplication", "dr-miyun-patroniRest"}
+    assert given.outputs["dr-miyun"]["secrets"]["postgresSuperuser"] == "from-secret-config"
 
 
 def _config_with(change) -> dict[str, str]:
