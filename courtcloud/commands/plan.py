@@ -4,8 +4,9 @@ Runs the real Pulumi program (`infra/__main__.py`) with the engine mocked - ther
 Pulumi CLI here - renders the charts for real, applies the policy pack, and prints a table
 plus a JSON report.
 
-Exit codes: 0 every policy passed; 1 a policy reported a violation; 2 the site model is
-invalid (the message names the file, field and fix).
+Exit codes: 0 every policy passed; 1 a policy reported a violation; 2 bad input: the site
+model is invalid (the message names the file, field and fix) or the stack lacks the
+cloud settings (`site-cloud:*`) the program needs.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 import click
 
-from ._common import fail_on_model_error, project_dir_option
+from ._common import EXIT_BAD_INPUT, fail_on_model_error, project_dir_option
 
 DEFAULT_OUT = Path("reports") / "plan"
 
@@ -41,6 +42,8 @@ def command(stacks: tuple[str, ...], estate: str, project_dir: Path, as_json: bo
     project_dir = project_dir.resolve()
     if str(project_dir) not in sys.path:
         sys.path.insert(0, str(project_dir))
+    from pulumi import config as pulumi_config
+
     from infra.policy.rules import POLICIES
 
     with fail_on_model_error(as_json):
@@ -52,7 +55,11 @@ def command(stacks: tuple[str, ...], estate: str, project_dir: Path, as_json: bo
         if not as_json:
             click.echo(f"planning {', '.join(stacks) or f'estate {estate!r}'} under mocks ...",
                        err=True)
-        runs = run_estate(project_dir, estate, only=list(stacks) or None)
+        try:
+            runs = run_estate(project_dir, estate, only=list(stacks) or None)
+        except pulumi_config.ConfigMissingError as exc:
+            click.echo(f"{exc}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
     level = runs and next(iter(runs.values())).config.get("courtcloud:securityLevel", "3")
     verdicts = {name: evaluate(POLICIES, run.resources, name,
                                {"securityLevel": int(level or 3)})

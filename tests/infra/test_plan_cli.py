@@ -1,0 +1,37 @@
+"""`courtcloud plan`: the real program under mocks, a table and a JSON report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from courtcloud.cli import cli
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def test_plan_one_stack_writes_the_json_report(tmp_path):
+    out = tmp_path / "plan.json"
+    result = CliRunner().invoke(cli, ["plan", "--stack", "primary", "--project-dir",
+                                      str(PROJECT), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "every policy passed" in result.output
+    report = json.loads(out.read_text())
+    primary = report["stacks"]["primary"]
+    assert list(report["stacks"]) == ["primary"]
+    assert primary["totals"]["vms"] == 169
+    assert primary["by_type_and_zone"]["openstack:compute/instance:Instance"]["data"] == 9
+    assert set(primary["rules_by_tier"]) == {"edge", "network", "host"}
+    assert all(r["remote"] == "0.0.0.0/0" for r in primary["rules_by_tier"]["edge"])
+    assert {p["policy"] for p in primary["policies"]} >= {"encrypted-volumes",
+                                                         "core-app-replicas"}
+    assert report["capacity"]["vms"] == {"stacks": 169, "white_paper": 346}
+
+
+def test_plan_without_cloud_settings_is_bad_input(tmp_path):
+    result = CliRunner().invoke(cli, ["plan", "--stack", "lab", "--project-dir", str(PROJECT),
+                                      "--out", str(tmp_path / "lab.json")])
+    assert result.exit_code == 2
+    assert "site-cloud:externalNetwork" in result.output
