@@ -13,13 +13,13 @@ import boto3
 import pytest
 from chain.app import create_app as create_chain_app
 from chain.settings import Settings as ChainSettings
-from litigation.app import create_app
-from litigation.settings import Settings
+from courtcloud.testing.postgres import PostgresServer, free_loopback_port, postgres_server_fixture
 from litigation_testkit import Caller, Issuer, Served
 from moto.server import ThreadedMotoServer
 from sqlalchemy import Engine, create_engine
 
-from courtcloud.testing.postgres import PostgresServer, free_loopback_port, postgres_server_fixture
+from litigation.app import create_app
+from litigation.settings import Settings
 
 _n = itertools.count()
 BUCKET = "court-files"

@@ -16,9 +16,8 @@ from typing import Any
 import httpx
 import jwt
 import uvicorn
-from cryptography.hazmat.primitives.asymmetric import ec
-
 from courtcloud.testing.postgres import free_loopback_port
+from cryptography.hazmat.primitives.asymmetric import ec
 
 ISSUER = "https://idp.court.test/realms/courtcloud"
 AUDIENCE = "courtcloud-litigation"
