@@ -189,22 +189,37 @@ def _pools_with_port_in(site: Site, zone: str) -> list[ComputePool]:
     return [p for p in site.compute_pools if zone in p.zones]
 
 
-def flow_rules(site: Site) -> list[Rule]:
+def flow_rules(estate: Estate, site: Site) -> list[Rule]:
     rules: list[Rule] = []
     for flow in site.flows:
         for low, high in flow.ports:
-            rules.extend(_rules_for(site, flow, low, high))
+            rules.extend(_rules_for(estate, site, flow, low, high))
+    rules.extend(_egress_to_other_sites(estate, site))
     return rules
 
 
-def _rules_for(site: Site, flow: Flow, low: int, high: int) -> Iterable[Rule]:
+def _remote_cidrs(site: Site, part: str) -> tuple[str, ...]:
+    """A pool's host addresses (one by one) or a zone's range, of `site`."""
+    if _is_pool(site, part):
+        return tuple(f"{a}/32" for h in site_hosts(site) if h.pool == part
+                     for a in h.addresses.values())
+    return (str(site.zone(part).cidr),)
+
+
+def _rules_for(estate: Estate, site: Site, flow: Flow, low: int, high: int) -> Iterable[Rule]:
     dest_is_pool = _is_pool(site, flow.destination)
+    target = group_for_pool(flow.destination) if dest_is_pool else group_for_zone(flow.destination)
+    if "/" in flow.source:  # from another site's pool or zone: point to point, network tier
+        other, _, part = flow.source.partition("/")
+        for cidr in _remote_cidrs(estate.site(other), part):
+            yield Rule("network", target, "ingress", flow.protocol, low, high, flow.name,
+                       remote_cidr=cidr)
+        return
     if flow.source == "internet":
         yield Rule("edge", group_for_edge(flow.destination), "ingress", flow.protocol, low, high,
                    flow.name, remote_cidr=WORLD)
         return
     tier = "host" if dest_is_pool else "network"
-    target = group_for_pool(flow.destination) if dest_is_pool else group_for_zone(flow.destination)
     if _is_pool(site, flow.source):
         yield Rule(tier, target, "ingress", flow.protocol, low, high, flow.name,
                    remote_group=group_for_pool(flow.source))
@@ -220,6 +235,33 @@ def _rules_for(site: Site, flow: Flow, low: int, high: int) -> Iterable[Rule]:
         else:
             yield Rule("host", group_for_pool(sender.name), "egress", flow.protocol, low, high,
                        flow.name, remote_cidr=str(site.zone(flow.destination).cidr))
+
+
+def _egress_to_other_sites(estate: Estate, site: Site) -> Iterable[Rule]:
+    """This site's side of flows other sites declare from it (`<this site>/<part>`)."""
+    for other in estate.sites:
+        if other.name == site.name:
+            continue
+        for flow in other.flows:
+            source_site, _, part = flow.source.partition("/")
+            if source_site != site.name or not part:
+                continue
+            senders = ([site.pool(part)] if _is_pool(site, part)
+                       else _pools_with_port_in(site, part))
+            for low, high in flow.ports:
+                for sender in senders:
+                    for cidr in _remote_cidrs(other, flow.destination):
+                        yield Rule("network", group_for_pool(sender.name), "egress",
+                                   flow.protocol, low, high, f"{other.name}/{flow.name}",
+                                   remote_cidr=cidr)
+
+
+def declared_cross_site(estate: Estate, sender: str, receiver: Site, pool: str) -> bool:
+    """Whether the receiver's model already states flows from the sender to this pool (or
+    its zone); then the model says it, and nothing is derived from replication settings."""
+    home = receiver.pool(pool).home_zone
+    return any(f.source.startswith(f"{sender}/") and f.destination in (pool, home)
+               for f in receiver.flows)
 
 
 # --- cross-site links --------------------------------------------------------------------
@@ -306,9 +348,13 @@ def _zone_links(receiver: Site, sender: Site, role: HostRole, purpose: str, flow
 
 def link_rules(estate: Estate, site: Site) -> list[Rule]:
     """This site's side of every cross-site link: ingress where it receives, egress where it
-    sends. Remote addresses are the other site's hosts or zones, never the world."""
+    sends. Remote addresses are the other site's hosts or zones, never the world. Links the
+    model states as flows (`<site>/<pool>` sources) are left to those flows."""
     rules: list[Rule] = []
     for link in cross_site_links(estate):
+        if declared_cross_site(estate, link.sender, estate.site(link.receiver),
+                               link.receiver_pool):
+            continue
         for low, high in link.ports:
             if link.receiver == site.name:
                 for cidr in link.sender_cidrs:
@@ -326,7 +372,7 @@ def link_rules(estate: Estate, site: Site) -> list[Rule]:
 
 def site_rules(estate: Estate, site: Site) -> list[Rule]:
     unique: dict[Rule, None] = {}
-    for rule in [*flow_rules(site), *link_rules(estate, site)]:
+    for rule in [*flow_rules(estate, site), *link_rules(estate, site)]:
         unique.setdefault(rule, None)
     return list(unique)
 

@@ -119,3 +119,23 @@ def test_cloud_init_hands_the_host_to_ansible_without_secrets(production_estate)
     assert document["ssh_pwauth"] is False and document["disable_root"] is True
     assert "10.10.8.10" in document["write_files"][0]["content"]
     assert "password" not in text.lower()
+
+
+def test_cross_site_flows_the_model_states_replace_derived_links():
+    from pathlib import Path
+
+    from courtcloud.model import load_project_estate
+
+    lab = load_project_estate(Path(__file__).resolve().parents[2], "lab")
+    vault_site, primary = lab.site("dr-miyun"), lab.site("primary")
+    primary_db = {f"{a}/32" for h in site_hosts(primary) if h.pool == "database"
+                  for a in h.addresses.values()}
+    ingress = {r.remote_cidr for r in derive.site_rules(lab, vault_site)
+               if r.flow == "backups-from-primary" and r.direction == "ingress"}
+    assert ingress == primary_db
+    egress = [r for r in derive.site_rules(lab, primary)
+              if r.flow == "dr-miyun/backups-from-primary"]
+    assert {(r.group, r.direction, r.port_min) for r in egress} == {
+        ("host-database", "egress", 8432)}
+    # the model states these flows, so nothing is derived from the backup settings as well
+    assert not [r for r in derive.site_rules(lab, primary) if r.flow.startswith("backup-to-")]
