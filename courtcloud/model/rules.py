@@ -27,7 +27,7 @@ def check_estate(estate: Estate) -> list[Finding]:
         found.extend(rule(estate))
     for index, site in enumerate(estate.sites):
         rules = (_site_references, _zone_capacity, _level_demands, _exchange_split,
-                 _internet_flows)
+                 _internet_flows, _interconnect_routers_only)
         for rule in rules:
             found.extend((index, path, msg, fix) for path, msg, fix in rule(estate, site))
     return found
@@ -226,3 +226,14 @@ def _internet_flows(estate: Estate, site: Site) -> Iterator[tuple[str, str, str]
 def _camel(snake: str) -> str:
     head, *rest = snake.split("_")
     return head + "".join(word.title() for word in rest)
+
+
+def _interconnect_routers_only(estate: Estate, site: Site) -> Iterator[tuple[str, str, str]]:
+    """A site's interconnect zone is its routers' end of the cross-site link: no hosts."""
+    links = {z.name for z in site.zones if z.kind is ZoneKind.interconnect}
+    for pi, pool in enumerate(site.compute_pools):
+        for zone in pool.zones:
+            if zone in links:
+                yield (f"computePools[{pi}].zones",
+                       f"pool {pool.name!r} is placed in {zone!r}, an interconnect zone, which "
+                       "holds only the site's routers", "place the pool's hosts in another zone")
