@@ -139,3 +139,18 @@ def test_cross_site_flows_the_model_states_replace_derived_links():
         ("host-database", "egress", 8432)}
     # the model states these flows, so nothing is derived from the backup settings as well
     assert not [r for r in derive.site_rules(lab, primary) if r.flow.startswith("backup-to-")]
+
+
+def test_hosts_may_not_be_placed_in_the_interconnect_zone(edit_stack):
+    import pytest
+
+    from courtcloud.model import ModelError, validate_file
+
+    def into_link(config):
+        config["courtcloud:sites"][0]["computePools"][0]["zones"].append("link")
+
+    path = edit_stack("Pulumi.primary.yaml", into_link)
+    with pytest.raises(ModelError) as caught:
+        validate_file(path)
+    assert [p.field for p in caught.value.problems] == [
+        "courtcloud:sites[0].computePools[0].zones"]
