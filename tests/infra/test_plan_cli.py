@@ -5,13 +5,36 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from courtcloud.cli import cli
+from courtcloud.infra.report import plan_report
+from courtcloud.infra.verdicts import evaluate
 
 PROJECT = Path(__file__).resolve().parents[2]
 
 
+def test_plan_report_of_the_production_estate(production_runs):
+    from infra.policy.rules import POLICIES
+
+    verdicts = {name: evaluate(POLICIES, run.resources, name, {"securityLevel": 3})
+                for name, run in production_runs.items()}
+    report = plan_report(production_runs, verdicts, "production")
+    assert report["policies_passed"] is True
+    assert {k: v["stacks"] for k, v in report["capacity"].items()} == {
+        "vms": 346, "memory_tb": 8, "storage_tb": 189, "dr_backup_tb": 51}
+    miyun = report["stacks"]["miyun"]
+    assert miyun["by_type_and_zone"]["openstack:compute/instance:Instance"]["vault"] == 3
+    assert "edge" not in miyun["rules_by_tier"]  # the DR site publishes nothing
+    tiers = report["stacks"]["primary"]["rules_by_tier"]
+    assert [r["flow"] for r in tiers["edge"]] == ["public-https", "public-https",
+                                                  "exchange-public"]
+    assert {r["group"] for r in tiers["edge"]} == {"primary-edge-edge",
+                                                   "primary-edge-exchange-inet"}
+
+
+@pytest.mark.slow
 def test_plan_one_stack_writes_the_json_report(tmp_path):
     out = tmp_path / "plan.json"
     result = CliRunner().invoke(cli, ["plan", "--stack", "primary", "--project-dir",
