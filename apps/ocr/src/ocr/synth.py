@@ -83,6 +83,9 @@ def _font(size: int, which: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(path, size, index=index)
 
 
+NO_LINE_START = "。，、；：？！）》」』\u201d.,;:?!)"
+
+
 def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
     """Break a sentence into lines that fit: at spaces for English, anywhere for Chinese."""
     lines: list[str] = []
@@ -99,7 +102,12 @@ def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
             current = token
     if current:
         lines.append(current)
-    return lines
+    # kinsoku: a line never starts with closing punctuation; it hangs at the previous end
+    for i in range(1, len(lines)):
+        while lines[i] and lines[i][0] in NO_LINE_START:
+            lines[i - 1] += lines[i][0]
+            lines[i] = lines[i][1:]
+    return [line for line in lines if line]
 
 
 def render_page(

@@ -68,7 +68,7 @@ async def stream(ws: WebSocket, rate: int = 16000, role: str = "unknown",
                                         model=engine.describe(), hot_words=list(usable),
                                         hot_words_unknown=unknown)
                 text = transcript.text
-                svc.observe("stream", session.received, 0.0, len(text))
+                svc.observe("stream", session.received, session.busy, len(text))
                 await ws.send_json({"type": "final", **transcript.to_dict(),
                                     "record": trial_record(transcript, case_id=case_id)})
                 await ws.close(code=1000)

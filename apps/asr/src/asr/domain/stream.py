@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,6 +30,7 @@ class StreamSession:
     _pending: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype="<i2"))
     _offset: float = 0.0  # time of the first pending sample
     words: list[Word] = field(default_factory=list)
+    busy: float = 0.0  # seconds spent decoding
 
     def __post_init__(self) -> None:
         self._resampler = (soxr.ResampleStream(self.rate, self.engine.sample_rate, 1,
@@ -85,8 +87,10 @@ class StreamSession:
         if not speech.any():
             return []
         words: list[Word] = []
+        began = time.perf_counter()
         for start, end in speech_regions(pcm, rate):  # the same trimming as uploads get
             words.extend(self.engine.transcribe(pcm[start:end], offset=offset + start / rate,
                                                 hot_words=self.hot_words))
+        self.busy += time.perf_counter() - began
         self.words.extend(words)
         return segment(words, channel=self.channel, role=self.role)
