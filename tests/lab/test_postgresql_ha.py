@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -17,16 +18,19 @@ import pytest
 
 from .conftest import host_run
 
+# ansible-playbook from this interpreter's environment (the project's .venv), else from PATH.
+ANSIBLE_PLAYBOOK = next((str(p) for p in [Path(sys.executable).parent / "ansible-playbook"]
+                         if p.exists()), shutil.which("ansible-playbook"))
+
 pytestmark = [pytest.mark.lab,
-              pytest.mark.skipif(shutil.which("ansible-playbook") is None,
-                                 reason="ansible is not installed")]
+              pytest.mark.skipif(ANSIBLE_PLAYBOOK is None, reason="ansible is not installed")]
 
 PATRONICTL = ("patronictl", "-c", "/etc/patroni/config.yml")
 
 
 def run_playbook(project: Path, inventory: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["ansible-playbook", "-i", inventory, str(project / "playbooks" / "postgresql.yml")],
+        [str(ANSIBLE_PLAYBOOK), "-i", inventory, str(project / "playbooks" / "postgresql.yml")],
         capture_output=True, text=True, timeout=1800, check=False, cwd=project,
         env={**os.environ, "ANSIBLE_CONFIG": str(project / "ansible.cfg"),
              "ANSIBLE_FORCE_COLOR": "0"})

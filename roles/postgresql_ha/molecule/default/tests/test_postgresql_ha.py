@@ -70,7 +70,8 @@ def test_a_write_on_the_leader_is_visible_on_the_replica(leader, replica):
 
 def test_the_server_refuses_connections_without_tls(leader, replica):
     address = leader.check_output("hostname -I").split()[0]
-    plain = replica.run(f"psql 'host={address} dbname=postgres user=replicator sslmode=disable' -c 'select 1'")
+    plain = replica.run(f"psql 'host={address} dbname=postgres user=replicator "
+                        "sslmode=disable' -c 'select 1'")
     assert plain.rc != 0
     assert "no encryption" in plain.stderr
 
