@@ -134,3 +134,16 @@ def test_accounts_come_from_tokens(court, issuer) -> None:
     # the identity provider changes the roles: the account follows
     call(court, issuer.mint("acct-1", ["lawyer"], "李四"), "/v1/accounts/me")
     assert court.sql("SELECT roles FROM accounts WHERE subject='acct-1'")[0][0] == ["lawyer"]
+
+
+def test_account_changes_are_audited(court, issuer) -> None:
+    call(court, issuer.mint("acct-2", ["mediator"], "周五"), "/v1/accounts/me")
+    call(court, issuer.mint("acct-2", ["mediator"], "周五"), "/v1/accounts/me")
+    call(court, issuer.mint("acct-2", ["mediator", "clerk"], "周五"), "/v1/accounts/me")
+    rows = court.sql(
+        "SELECT action, detail FROM audit_events WHERE entity='account' AND entity_id='acct-2'"
+        " ORDER BY id"
+    )
+    assert [r[0] for r in rows] == ["account.created", "account.updated"]
+    assert rows[1][1]["before"]["roles"] == ["mediator"]
+    assert rows[1][1]["roles"] == ["clerk", "mediator"]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from litigation.auth import TokenVerifier
@@ -18,7 +18,7 @@ from litigation.domain.documents import Template
 from litigation.domain.roles import Actor
 from litigation.observability import Metrics
 from litigation.settings import Settings
-from litigation.store.models import Account
+from litigation.store.models import Account, AuditEvent
 
 
 @dataclass
@@ -48,16 +48,35 @@ class Services:
             if key in self._known:
                 self._known.move_to_end(key)
                 return
-        with self.sessions.begin() as s:
-            stmt = insert(Account).values(
-                subject=actor.subject, name=actor.name, roles=actor.role_names()
-            )
-            s.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=[Account.subject],
-                    set_={"name": stmt.excluded.name, "roles": stmt.excluded.roles},
+        try:
+            with self.sessions.begin() as s:
+                acct = s.scalar(
+                    select(Account).where(Account.subject == actor.subject).with_for_update()
                 )
-            )
+                if acct is None:
+                    s.add(Account(subject=actor.subject, name=actor.name, roles=actor.role_names()))
+                    action = "account.created"
+                elif (acct.name, sorted(acct.roles)) != (actor.name, actor.role_names()):
+                    before = {"name": acct.name, "roles": list(acct.roles)}
+                    acct.name, acct.roles = actor.name, actor.role_names()
+                    action = "account.updated"
+                else:
+                    action = None
+                if action is not None:
+                    s.add(
+                        AuditEvent(
+                            case_id=None,
+                            actor_subject=actor.subject,
+                            actor_roles=actor.role_names(),
+                            action=action,
+                            entity="account",
+                            entity_id=actor.subject,
+                            detail={"name": actor.name, "roles": actor.role_names()}
+                            | ({"before": before} if action == "account.updated" else {}),
+                        )
+                    )
+        except IntegrityError:
+            pass  # a concurrent first request of the same account created it
         with self._lock:
             self._known[key] = None
             while len(self._known) > 10_000:

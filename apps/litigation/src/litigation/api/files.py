@@ -178,6 +178,13 @@ def _store(
     return doc
 
 
+def _may_upload(svc: Services, actor: Actor, case_id: uuid.UUID, purpose: str) -> None:
+    with svc.sessions() as s:
+        case, _ = party_side_case(s, actor, case_id, doing=f"uploading {purpose}")
+        if case.status == "rejected":
+            raise conflict("case.rejected", "the filing was rejected; nothing more can be added")
+
+
 def _undo(svc: Services, key: str) -> None:
     try:
         svc.blobs.delete(key)
@@ -194,6 +201,8 @@ async def _upload(
     title: str,
     filename: str,
 ) -> Response:
+    # Refuse callers who may not add to the case before reading a byte of the body.
+    await run_in_threadpool(_may_upload, svc, actor, case_id, purpose)
     ctype, buf = await read_upload(request, svc.settings.max_upload_bytes)
     doc = await run_in_threadpool(_store, svc, actor, case_id, purpose, title, filename, ctype, buf)
     out = FileOut.model_validate(doc)
