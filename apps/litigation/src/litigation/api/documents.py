@@ -348,6 +348,7 @@ def document_content(svc: Svc, actor: Caller, document_id: uuid.UUID) -> Respons
         media_type=DOCX,
         headers={
             "X-Content-SM3": d.sm3,
+            "X-Content-Type-Options": "nosniff",
             "Content-Disposition": f'attachment; filename="{d.template}-{d.id}.docx"',
         },
     )

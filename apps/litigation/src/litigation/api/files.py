@@ -296,7 +296,11 @@ def file_content(svc: Svc, actor: Caller, file_id: uuid.UUID) -> Response:
     return Response(
         data,
         media_type=f.content_type,
-        headers={"X-Content-SM3": f.sm3, "Content-Disposition": "attachment"},
+        headers={
+            "X-Content-SM3": f.sm3,
+            "Content-Disposition": "attachment",
+            "X-Content-Type-Options": "nosniff",
+        },
     )
 
 
