@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from litigation_testkit import docx_text, filing, pdf
 
+from litigation.store.db import head_revision
+
 
 def test_filing_to_mediated_agreement(court, people) -> None:
     p, d, clerk, judge, mediator = (
@@ -274,9 +276,26 @@ def test_health_readiness_metrics_openapi(court) -> None:
     base = court.url
     assert httpx.get(f"{base}/healthz").json() == {"status": "ok"}
     ready = httpx.get(f"{base}/readyz")
-    assert ready.status_code == 200 and ready.json()["schema"] == "0001"
+    assert ready.status_code == 200 and ready.json()["schema"] == head_revision()
     metrics = httpx.get(f"{base}/metrics").text
     assert "litigation_http_requests_total" in metrics
     spec = httpx.get(f"{base}/openapi.json").json()
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     assert "/v1/cases/{case_id}/evidence" in spec["paths"]
+
+
+def test_the_audit_trail_cannot_be_rewritten(court, people) -> None:
+    import pytest
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    p = people["plaintiff"]
+    cid = p.post("/v1/cases", json=filing(p.sub)).json()["id"]
+    for sql in (
+        "UPDATE audit_events SET action = 'nothing' WHERE case_id = :c",
+        "DELETE FROM audit_events WHERE case_id = :c",
+        "TRUNCATE audit_events",
+    ):
+        with pytest.raises(DBAPIError, match="append-only"), court.engine.begin() as conn:
+            conn.execute(text(sql), {"c": cid})
+    assert court.sql("SELECT count(*) FROM audit_events WHERE case_id = :c", c=cid)[0][0] == 2
