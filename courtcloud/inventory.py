@@ -64,6 +64,13 @@ def build_inventory(estate: Estate, connection: Connection = by_address,
             "courtcloud_log_hosts": _addresses_of(site_members, HostRole.log_host),
             "courtcloud_log_retention_days": site.log_retention_days,
             "courtcloud_zone_cidrs": {z.name: str(z.cidr) for z in site.zones},
+            # What the storage roles create (Ceph pools, buckets) and where objects are copied.
+            "courtcloud_storage_pools": [
+                {"name": p.name, "kind": str(p.kind), "copies": p.copies,
+                 "capacity_tb": p.capacity_tb, "zone": p.zone, "encrypted": p.encrypted}
+                for p in site.storage_pools],
+            "courtcloud_objects_peer_site": (site.replication.objects_peer_site
+                                             if site.replication else None),
         }
     # Host vars once, under `all`; groups list members (and site groups their site's facts).
     return {
