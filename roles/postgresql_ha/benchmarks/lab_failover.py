@@ -48,6 +48,8 @@ def members(container: str) -> list[dict]:
 
 
 def one_round(site: str, timeout: float) -> dict[str, float | str | bool]:
+    """Freeze the leader, time the new one, write on it, thaw the old one, time its rejoin.
+    Also reports whether the old leader took the lock back (it must not)."""
     probe_host = f"cc-{site}-database-1"
     cluster = members(probe_host)
     leader = next(m for m in cluster if m["Role"] == "Leader")
@@ -59,33 +61,36 @@ def one_round(site: str, timeout: float) -> dict[str, float | str | bool]:
     probe.stdout.readline()  # the probe answers: start the clock
     frozen_at = time.time()
     podman("pause", f"cc-{leader['Member']}")
-    new_leader, failover = "", float("nan")
+    new_leader, failover, committed = "", float("nan"), False
     try:
         for line in probe.stdout:
             stamp, name, state = line.split()
             if name not in ("-", leader["Member"]) and state == "running":
                 new_leader, failover = name, float(stamp) - frozen_at
                 break
-        token = str(uuid.uuid4())
-        write = subprocess.run(
-            ["podman", "exec", f"cc-{new_leader}", "runuser", "-u", "postgres", "--", "psql",
-             "-XAtq", "-c", "create table if not exists failover_probe (token text);"
-             f"insert into failover_probe values ('{token}')"],
-            capture_output=True, text=True, timeout=30, check=False)
+        if new_leader:
+            token = str(uuid.uuid4())
+            committed = subprocess.run(
+                ["podman", "exec", f"cc-{new_leader}", "runuser", "-u", "postgres", "--", "psql",
+                 "-XAtq", "-c", "create table if not exists failover_probe (token text);"
+                 f"insert into failover_probe values ('{token}')"],
+                capture_output=True, text=True, timeout=30, check=False).returncode == 0
     finally:
         podman("unpause", f"cc-{leader['Member']}")
         probe.kill()
     thawed_at = time.time()
     rejoin = float("nan")
-    while time.time() - thawed_at < timeout:
+    while new_leader and time.time() - thawed_at < timeout:
         states = {m["Member"]: (m["Role"], m["State"]) for m in members(f"cc-{new_leader}")}
         role, state = states.get(leader["Member"], ("", ""))
         if role != "Leader" and state in ("running", "streaming"):
             rejoin = time.time() - thawed_at
             break
         time.sleep(0.5)
-    return {"old_leader": leader["Member"], "new_leader": new_leader,
-            "failover_s": round(failover, 2), "write_committed": write.returncode == 0,
+    final = next((m["Member"] for m in members(f"cc-{leader['Member']}")
+                  if m["Role"] == "Leader"), "")
+    return {"old_leader": leader["Member"], "new_leader": new_leader, "leader_after": final,
+            "failover_s": round(failover, 2), "write_committed": committed,
             "rejoin_s": round(rejoin, 2)}
 
 
