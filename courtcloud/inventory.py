@@ -12,6 +12,7 @@ from typing import Any
 
 from .model import Estate, Host, HostRole, estate_hosts
 from .model.flows import inbound_rules
+from .model.published import published_names
 
 Connection = Callable[[Host], dict[str, Any]]
 
@@ -71,6 +72,8 @@ def build_inventory(estate: Estate, connection: Connection = by_address,
                 for p in site.storage_pools],
             "courtcloud_objects_peer_site": (site.replication.objects_peer_site
                                              if site.replication else None),
+            # What the site's edge tier publishes: a name per app and the workers behind it.
+            "courtcloud_published": [p.as_dict() for p in published_names(estate, site)],
         }
     # Host vars once, under `all`; groups list members (and site groups their site's facts).
     return {
