@@ -115,6 +115,27 @@ def _print_summary(console: Console, summary: dict) -> None:
     console.print("remove the lab: courtcloud lab down")
 
 
+@command.command("configure", context_settings={"ignore_unknown_options": True})
+@estate_option
+@project_dir_option
+@click.option("--playbook", default="playbooks/site.yml", show_default=True,
+              help="the playbook to run, relative to the project")
+@click.argument("ansible_args", nargs=-1, type=click.UNPROCESSED)
+def configure_cmd(estate: str, project_dir: Path, playbook: str,
+                  ansible_args: tuple[str, ...]) -> None:
+    """Run the site playbook against the lab's inventory (Ansible's own progress is shown).
+
+    Extra arguments go to ansible-playbook, e.g. `--limit site_primary` or `--check`.
+    Exit status is ansible-playbook's.
+    """
+    from ..lab.lab import configure
+
+    with fail_on_model_error():
+        model = load_project_estate(project_dir, estate)
+    with _lab_errors():
+        sys.exit(configure(model, project_dir, playbook, list(ansible_args)))
+
+
 @command.command("down")
 @estate_option
 @click.option("--keep-images", is_flag=True,

@@ -29,7 +29,8 @@ def molecule_env(project_dir: Path, role: str, estate: str = "lab") -> dict[str,
                                "so role tests have a network")
     return {"COURTCLOUD_ROLE": role.replace("_", "-"), "COURTCLOUD_HOST_IMAGE": HOST_IMAGE,
             "COURTCLOUD_BENCH_NETWORK": plan.bench.network.name,
-            "COURTCLOUD_BENCH_PROXY": str(plan.bench.network.gateway)}
+            "COURTCLOUD_BENCH_PROXY": str(plan.bench.network.gateway),
+            "COURTCLOUD_BENCH_CIDR": str(plan.bench.network.subnet)}
 
 
 @click.group("role", help="The Ansible roles and their molecule tests.")

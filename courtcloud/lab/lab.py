@@ -6,6 +6,7 @@ created itself if a step fails; `down` removes what carries the lab's label, not
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import time
@@ -256,8 +257,26 @@ def _write_inventory(estate: Estate, directory: Path, result: UpResult) -> Path:
     return path
 
 
+def configure(estate: Estate, project_dir: Path, playbook: str, extra: list[str]) -> int:
+    """ansible-playbook over the lab's inventory; the controller keeps the sites' CAs and
+    generated secrets in the lab's state directory, never in the repository."""
+    directory = state_dir(estate.name)
+    inventory = directory / "inventory.yml"
+    if not inventory.exists():
+        raise LabError(f"{inventory} is missing: run `courtcloud lab up` first")
+    if shutil.which("ansible-playbook") is None:
+        raise LabError("ansible-playbook is not installed: pip install -r requirements/ansible.txt")
+    env = {**os.environ, "ANSIBLE_CONFIG": str(project_dir / "ansible.cfg"),
+           "COURTCLOUD_PKI_DIR": str(directory / "pki"),
+           "COURTCLOUD_SECRETS_DIR": str(directory / "secrets")}
+    command = ["ansible-playbook", "-i", str(inventory), str(project_dir / playbook), *extra]
+    return subprocess.run(command, cwd=project_dir, env=env, check=False).returncode
+
+
 def lab_connection(host: Host) -> dict[str, Any]:
-    return {"ansible_connection": "containers.podman.podman", "ansible_host": f"cc-{host.name}"}
+    return {"ansible_connection": "containers.podman.podman", "ansible_host": f"cc-{host.name}",
+            # The kernel, its clock and audit are the machine's: roles leave them alone.
+            "courtcloud_in_container": True}
 
 
 @dataclass

@@ -76,10 +76,10 @@ class HostSpec:
                 # systemd takes the machine id from container_uuid; otherwise every host would
                 # share the one it derives from this machine.
                 "--env", f"container_uuid={self.machine_id}",
-                # Firewalls and routes are per network namespace, so hosts may manage their own.
-                # Not SYS_TIME nor AUDIT_CONTROL: the clock and the kernel's audit rules are
-                # the machine's, shared by every host, and no lab host may change them.
-                "--cap-add", "AUDIT_WRITE,NET_ADMIN",
+                # Firewalls and routes are per network namespace, so hosts may manage their own;
+                # AIDE reads every file with DAC_READ_SEARCH. Not SYS_TIME nor AUDIT_CONTROL:
+                # the clock and the kernel's audit rules are the machine's, shared by every host.
+                "--cap-add", "AUDIT_WRITE,NET_ADMIN,DAC_READ_SEARCH",
                 "--tmpfs", "/tmp", "--tmpfs", "/run", "--tmpfs", "/run/lock"]
         for network, address in self.networks:
             args += ["--network", f"{network}:ip={address}"]
