@@ -8,7 +8,7 @@ import ssl
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+    def do_GET(self) -> None:
         body = json.dumps({"upstream": "ok", "path": self.path,
                            "forwarded_for": self.headers.get("X-Forwarded-For"),
                            "host": self.headers.get("Host")}).encode()
@@ -20,7 +20,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-context.load_cert_chain("/etc/nginx/courtcloud/published.crt", "/etc/nginx/courtcloud/published.key")
+context.load_cert_chain("/etc/nginx/courtcloud/published.crt",
+                        "/etc/nginx/courtcloud/published.key")
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 8443), Handler)
 server.socket = context.wrap_socket(server.socket, server_side=True)
 server.serve_forever()
