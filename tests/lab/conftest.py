@@ -46,3 +46,14 @@ def lab_up(project: Path) -> dict[str, Any]:
 def host_run(container: str, *command: str, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(["podman", "exec", container, *command], capture_output=True,
                           text=True, timeout=timeout, check=False)
+
+
+# Lab tests that run the roles' playbooks on the lab take many minutes each; they belong with
+# the molecule scenarios under `scripts/test --roles`.
+PLAYBOOK_TESTS = {"test_ceph", "test_postgresql_ha", "test_edge", "test_site"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.module.__name__.rsplit(".", 1)[-1] in PLAYBOOK_TESTS:
+            item.add_marker(pytest.mark.roles)

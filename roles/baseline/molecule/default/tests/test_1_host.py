@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-testinfra_hosts = ["mol-baseline"]
+testinfra_hosts = ["podman://mol-baseline"]
 PASSWORD = "Court-Filing-42x"
 
 
