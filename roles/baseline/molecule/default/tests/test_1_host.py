@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-testinfra_hosts = ["podman://mol-baseline"]
+testinfra_hosts = ["mol-baseline"]
 PASSWORD = "Court-Filing-42x"
 
 

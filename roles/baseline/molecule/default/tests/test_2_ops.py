@@ -2,7 +2,7 @@
 
 import time
 
-testinfra_hosts = ["podman://mol-baseline-ops"]
+testinfra_hosts = ["mol-baseline-ops"]
 
 
 def test_the_log_host_listens_with_tls(host):

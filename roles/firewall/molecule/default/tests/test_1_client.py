@@ -2,7 +2,7 @@
 
 import pytest
 
-testinfra_hosts = ["podman://mol-firewall-client"]
+testinfra_hosts = ["mol-firewall-client"]
 
 PROBE = ("python3 -c \"import socket,sys; socket.create_connection((sys.argv[1], int(sys.argv[2])),"
          " timeout=3).close()\" {} {}")

@@ -2,7 +2,7 @@
 
 import re
 
-testinfra_hosts = ["podman://mol-firewall-server"]
+testinfra_hosts = ["mol-firewall-server"]
 
 
 def test_the_loaded_ruleset_defaults_to_drop(host):
