@@ -116,7 +116,7 @@ def _converge_networks(plan: LabPlan, result: UpResult, undo: Undo, progress: Pr
     wanted = {n.name: n for n in plan.all_networks}
     for net in labelled("network", plan.estate):
         if net["name"] not in wanted:
-            _remove_stale_network(net["name"], plan, result, progress)
+            _remove_stale_network(net["name"], result, progress)
     for spec in plan.all_networks:
         if exists("network", spec.name):
             info = podman_json("network", "inspect", spec.name)[0]
@@ -134,8 +134,7 @@ def _converge_networks(plan: LabPlan, result: UpResult, undo: Undo, progress: Pr
         result.changed.append(f"created network {spec.name} ({spec.subnet})")
 
 
-def _remove_stale_network(name: str, plan: LabPlan, result: UpResult,
-                          progress: Progress) -> None:
+def _remove_stale_network(name: str, result: UpResult, progress: Progress) -> None:
     progress.log(f"network {name} is no longer in the model: removing it")
     _remove_containers_on(name)
     podman("network", "rm", "-f", name)
@@ -334,10 +333,6 @@ def status(estate_name: str) -> list[dict[str, Any]]:
         rows.append({"host": ctr["Names"][0], "state": ctr["State"],
                      "site": (ctr.get("Labels") or {}).get("io.courtcloud.site", "")})
     return rows
-
-
-def host_exec(container: str, *command: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return podman("exec", container, *command, check=False, timeout=timeout)
 
 
 def summary(result: UpResult) -> dict[str, Any]:
