@@ -46,6 +46,10 @@ def test_zones_are_routed_to_each_other_through_the_lab_router(lab_up, lab_plan_
     server sees the client's own address: routed, not masqueraded."""
     server = next(h for h in lab_plan_.hosts if h.hostname == "primary-database-1")
     client = next(h for h in lab_plan_.hosts if h.hostname == "primary-node-1")
+    # Once the site playbook has run, the host's own firewall (tier 3) guards its ports:
+    # open the probe's port there for the test's length; the router is what is under test.
+    opened = host_run(server.container, "nft", "insert", "rule", "inet", "courtcloud", "input",
+                      "tcp", "dport", "15432", "accept").returncode == 0
     listener = subprocess.Popen(
         ["podman", "exec", server.container, "python3", "-c",
          "import socket; s = socket.socket(); "
@@ -64,6 +68,12 @@ def test_zones_are_routed_to_each_other_through_the_lab_router(lab_up, lab_plan_
         assert seen == client.address
     finally:
         listener.kill()
+        if opened:
+            handle = host_run(server.container, "sh", "-c",
+                              "nft -a list chain inet courtcloud input | "
+                              "awk '/dport 15432 accept/ {print $NF}'").stdout.strip()
+            host_run(server.container, "nft", "delete", "rule", "inet", "courtcloud", "input",
+                     "handle", handle)
 
 
 def test_nothing_in_the_lab_has_a_route_out(lab_up, lab_plan_):
