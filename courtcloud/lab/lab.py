@@ -310,13 +310,7 @@ def down(estate_name: str, progress: Progress, *, keep_images: bool = False) -> 
                 result.removed += [f"network {n}" for n in nets]
             if not keep_images:
                 with progress.step("images"):
-                    # Only images this estate built; the host image first, as it is the child.
-                    ours = {tag for image in labelled("image", estate_name)
-                            for tag in image.get("Names") or []}
-                    for name in (HOST_IMAGE, BASE_IMAGE):
-                        if name in ours:
-                            podman("rmi", "-f", name)
-                            result.removed.append(f"image {name}")
+                    _remove_images(estate_name, result, progress)
         for child in sorted(directory.iterdir()) if directory.exists() else []:
             if child.name == "lab.lock" or (keep_images and child.name == "cache"):
                 continue
@@ -325,6 +319,21 @@ def down(estate_name: str, progress: Progress, *, keep_images: bool = False) -> 
             else:
                 child.unlink()
     return result
+
+
+def _remove_images(estate_name: str, result: DownResult, progress: Progress) -> None:
+    """Remove the images this estate built, earlier builds included: newest first, so a child
+    goes before its parent. Never by force: `rmi -f` would also remove any container made
+    from the image, and a container the lab did not make is not the lab's to remove."""
+    images_ = sorted(labelled("image", estate_name), key=lambda i: i.get("Created", 0),
+                     reverse=True)
+    for image in images_:
+        name = (image.get("Names") or [image["Id"][:12]])[0]
+        proc = podman("rmi", image["Id"], check=False)
+        if proc.returncode == 0:
+            result.removed.append(f"image {name}")
+        elif exists("image", image["Id"]):
+            progress.log(f"kept image {name}: {proc.stderr.strip()[-200:]}")
 
 
 def status(estate_name: str) -> list[dict[str, Any]]:

@@ -94,6 +94,33 @@ def test_down_removes_its_estate_and_nothing_else(labtest: Path, lab_up):
         assert exists("image", "localhost/courtcloud/host:bookworm")
 
 
+def test_down_keeps_an_image_that_a_foreign_container_uses(labtest: Path, tmp_path):
+    """An image of the estate's own, in use by a container the lab did not make: `down`
+    removes the estate's unused images but neither that image nor the container."""
+    context = tmp_path / "image"
+    context.mkdir()
+    (context / "Containerfile").write_text("FROM localhost/courtcloud/host:bookworm\n")
+    for tag in ("in-use", "unused"):
+        subprocess.run(["podman", "build", "-q", "--label", "io.courtcloud.lab-image=labtest",
+                        "--label", f"probe={tag}", "-t", f"localhost/courtcloud/labtest-{tag}",
+                        str(context)], check=True, capture_output=True)
+    subprocess.run(["podman", "create", "--name", "cc-foreign-user",
+                    "localhost/courtcloud/labtest-in-use"], check=True, capture_output=True)
+    try:
+        down = courtcloud("lab", "down", "--estate", "labtest")
+        assert down.returncode == 0, down.stderr[-2000:]
+        assert exists("container", "cc-foreign-user")
+        assert exists("image", "localhost/courtcloud/labtest-in-use")
+        assert not exists("image", "localhost/courtcloud/labtest-unused")
+        assert exists("image", "localhost/courtcloud/host:bookworm")  # the lab's, not labtest's
+    finally:
+        subprocess.run(["podman", "rm", "-f", "cc-foreign-user"], capture_output=True,
+                       check=False)
+        for tag in ("in-use", "unused"):
+            subprocess.run(["podman", "rmi", f"localhost/courtcloud/labtest-{tag}"],
+                           capture_output=True, check=False)
+
+
 def test_a_failed_up_takes_back_what_it_made(labtest: Path, monkeypatch):
     estate = load_project_estate(labtest, "labtest")
 
