@@ -152,6 +152,9 @@ def down_cmd(estate: str, keep_images: bool) -> None:
         result = lab.down(estate, ConsoleProgress(console), keep_images=keep_images)
     console.print(f"removed {len(result.removed)} item(s)"
                   + (": " + ", ".join(result.removed) if result.removed else ""))
+    if result.kept:
+        console.print(f"kept, as containers the lab did not make use them: "
+                      f"{', '.join(result.kept)}; remove those and run `lab down` again")
 
 
 @command.command("status")

@@ -281,6 +281,7 @@ def lab_connection(host: Host) -> dict[str, Any]:
 @dataclass
 class DownResult:
     removed: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # in use by what the lab did not make
 
 
 def down(estate_name: str, progress: Progress, *, keep_images: bool = False) -> DownResult:
@@ -304,10 +305,14 @@ def down(estate_name: str, progress: Progress, *, keep_images: bool = False) -> 
                     remove_containers(*names)
                 result.removed += [f"host {n}" for n in names]
             with progress.step("networks"):
-                nets = [n["name"] for n in labelled("network", estate_name)]
-                if nets:
-                    podman("network", "rm", "-f", *nets)
-                result.removed += [f"network {n}" for n in nets]
+                # Not by force: that would also remove containers someone else attached.
+                for net in [n["name"] for n in labelled("network", estate_name)]:
+                    proc = podman("network", "rm", net, check=False)
+                    if proc.returncode == 0:
+                        result.removed.append(f"network {net}")
+                    else:
+                        progress.log(f"kept network {net}: {proc.stderr.strip()[-200:]}")
+                        result.kept.append(f"network {net}")
             if not keep_images:
                 with progress.step("images"):
                     _remove_images(estate_name, result, progress)
@@ -334,6 +339,7 @@ def _remove_images(estate_name: str, result: DownResult, progress: Progress) -> 
             result.removed.append(f"image {name}")
         elif exists("image", image["Id"]):
             progress.log(f"kept image {name}: {proc.stderr.strip()[-200:]}")
+            result.kept.append(f"image {name}")
 
 
 def status(estate_name: str) -> list[dict[str, Any]]:

@@ -121,6 +121,25 @@ def test_down_keeps_an_image_that_a_foreign_container_uses(labtest: Path, tmp_pa
                            capture_output=True, check=False)
 
 
+def test_down_keeps_a_network_that_a_foreign_container_joined(labtest: Path):
+    up = courtcloud("lab", "up", "--estate", "labtest", "--no-host-setup",
+                    "--project-dir", str(labtest))
+    assert up.returncode == 0, up.stderr[-2000:]
+    subprocess.run(["podman", "create", "--name", "cc-foreign-guest", "--network",
+                    "cc-probe-mgmt", "localhost/courtcloud/host:bookworm"], check=True,
+                   capture_output=True)
+    try:
+        down = courtcloud("lab", "down", "--estate", "labtest")
+        assert down.returncode == 0, down.stderr[-2000:]
+        assert "kept" in down.stdout and "cc-probe-mgmt" in down.stdout
+        assert exists("container", "cc-foreign-guest")
+        assert [n["name"] for n in labelled("network", "labtest")] == ["cc-probe-mgmt"]
+        assert labelled("container", "labtest") == []
+    finally:
+        subprocess.run(["podman", "rm", "-f", "cc-foreign-guest"], capture_output=True,
+                       check=False)
+
+
 def test_a_failed_up_takes_back_what_it_made(labtest: Path, monkeypatch):
     estate = load_project_estate(labtest, "labtest")
 
