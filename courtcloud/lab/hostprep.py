@@ -10,8 +10,9 @@ from pathlib import Path
 
 from .podman import LabError
 
+# nftables: the lab's router is an nftables table of its own on the host.
 PACKAGES = ("podman", "runc", "netavark", "aardvark-dns", "debootstrap", "apt-cacher-ng",
-            "iproute2")
+            "iproute2", "nftables")
 CONTAINERS_CONF = Path("/etc/containers/containers.conf")
 MARKER = "# Managed by courtcloud"
 # podman here runs only with runc and explicit ulimits, and the host has no systemd to
