@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -41,6 +43,29 @@ def lab_up(project: Path) -> dict[str, Any]:
     sys.stderr.write(proc.stderr[-4000:])
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout)
+
+
+# ansible-playbook from this interpreter's environment (the project's .venv), else from PATH.
+ANSIBLE_PLAYBOOK = next((str(p) for p in [Path(sys.executable).parent / "ansible-playbook"]
+                         if p.exists()), shutil.which("ansible-playbook"))
+
+
+def run_playbook(project: Path, inventory: str, playbook: str,
+                 timeout: float = 3600) -> subprocess.CompletedProcess[str]:
+    """One of the project's playbooks against the lab's inventory, output captured."""
+    return subprocess.run(
+        [str(ANSIBLE_PLAYBOOK), "-i", inventory, str(project / "playbooks" / playbook)],
+        capture_output=True, text=True, timeout=timeout, check=False, cwd=project,
+        env={**os.environ, "ANSIBLE_CONFIG": str(project / "ansible.cfg"),
+             "ANSIBLE_FORCE_COLOR": "0"})
+
+
+def recap(output: str) -> dict[str, dict[str, int]]:
+    """Ansible's PLAY RECAP as {host: {ok: n, changed: n, ...}}."""
+    hosts = {}
+    for name, counts in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", output, flags=re.M):
+        hosts[name] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counts)}
+    return hosts
 
 
 def host_run(container: str, *command: str, timeout: float = 120) -> subprocess.CompletedProcess:

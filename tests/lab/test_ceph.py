@@ -6,10 +6,6 @@ deletion, reaches the Miyun vault's gateway through the copy job; a second run c
 from __future__ import annotations
 
 import json
-import os
-import re
-import shutil
-import subprocess
 import sys
 import time
 import uuid
@@ -17,10 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import host_run
-
-ANSIBLE_PLAYBOOK = next((str(p) for p in [Path(sys.executable).parent / "ansible-playbook"]
-                         if p.exists()), shutil.which("ansible-playbook"))
+from .conftest import ANSIBLE_PLAYBOOK, host_run, recap, run_playbook
 
 pytestmark = [pytest.mark.lab,
               pytest.mark.skipif(ANSIBLE_PLAYBOOK is None, reason="ansible is not installed")]
@@ -29,19 +22,6 @@ LAB_STATE = Path("/var/lib/courtcloud/lab")
 RGW_PORT = 7480
 
 
-def run_playbook(project: Path, inventory: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ANSIBLE_PLAYBOOK), "-i", inventory, str(project / "playbooks" / "ceph.yml")],
-        capture_output=True, text=True, timeout=3600, check=False, cwd=project,
-        env={**os.environ, "ANSIBLE_CONFIG": str(project / "ansible.cfg"),
-             "ANSIBLE_FORCE_COLOR": "0"})
-
-
-def recap(output: str) -> dict[str, dict[str, int]]:
-    hosts = {}
-    for name, counts in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", output, flags=re.M):
-        hosts[name] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counts)}
-    return hosts
 
 
 def container(lab_plan_, hostname: str) -> str:
@@ -78,7 +58,7 @@ def s3(lab_plan_, hostname: str, site: str, key_prefix: str):
 @pytest.fixture(scope="module")
 def converged(lab_up, project):
     started = time.monotonic()
-    proc = run_playbook(project, lab_up["inventory"])
+    proc = run_playbook(project, lab_up["inventory"], "ceph.yml")
     sys.stderr.write(f"ceph playbook: {time.monotonic() - started:.0f} s\n")
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
     return proc
@@ -128,7 +108,7 @@ def test_the_evidence_reaches_the_miyun_vault(converged, lab_plan_):
 
 
 def test_a_second_run_changes_nothing(converged, lab_up, project):
-    proc = run_playbook(project, lab_up["inventory"])
+    proc = run_playbook(project, lab_up["inventory"], "ceph.yml")
     assert proc.returncode == 0, proc.stdout[-4000:]
     counts = recap(proc.stdout)
     assert counts and all(c["changed"] == 0 for c in counts.values()), counts

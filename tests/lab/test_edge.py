@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
-import re
-import shutil
 import subprocess
 import sys
 import time
@@ -19,10 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import host_run
-
-ANSIBLE_PLAYBOOK = next((str(p) for p in [Path(sys.executable).parent / "ansible-playbook"]
-                         if p.exists()), shutil.which("ansible-playbook"))
+from .conftest import ANSIBLE_PLAYBOOK, host_run, recap, run_playbook
 
 pytestmark = [pytest.mark.lab,
               pytest.mark.skipif(ANSIBLE_PLAYBOOK is None, reason="ansible is not installed")]
@@ -66,19 +60,6 @@ print(response.read().decode(errors="replace"))
 """
 
 
-def run_playbook(project: Path, inventory: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ANSIBLE_PLAYBOOK), "-i", inventory, str(project / "playbooks" / "edge.yml")],
-        capture_output=True, text=True, timeout=3600, check=False, cwd=project,
-        env={**os.environ, "ANSIBLE_CONFIG": str(project / "ansible.cfg"),
-             "ANSIBLE_FORCE_COLOR": "0"})
-
-
-def recap(output: str) -> dict[str, dict[str, int]]:
-    hosts = {}
-    for name, counts in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", output, flags=re.M):
-        hosts[name] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counts)}
-    return hosts
 
 
 def lab_host(lab_plan_, hostname: str):
@@ -114,7 +95,7 @@ def published_certificate(site: str, name: str) -> tuple[bytes, bytes]:
 @pytest.fixture(scope="module")
 def converged(lab_up, project):
     started = time.monotonic()
-    proc = run_playbook(project, lab_up["inventory"])
+    proc = run_playbook(project, lab_up["inventory"], "edge.yml")
     sys.stderr.write(f"edge playbook: {time.monotonic() - started:.0f} s\n")
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
     return proc
@@ -189,7 +170,7 @@ def test_an_sql_injection_is_blocked_and_audited(converged, lab_plan_):
 
 
 def test_a_second_run_changes_nothing(converged, lab_up, project):
-    proc = run_playbook(project, lab_up["inventory"])
+    proc = run_playbook(project, lab_up["inventory"], "edge.yml")
     assert proc.returncode == 0, proc.stdout[-4000:]
     counts = recap(proc.stdout)
     assert counts and all(c["changed"] == 0 for c in counts.values()), counts

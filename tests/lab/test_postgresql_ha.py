@@ -5,22 +5,12 @@ standby leader, the vault holds a backup, and a second run changes nothing."""
 from __future__ import annotations
 
 import json
-import os
-import re
-import shutil
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 
-from .conftest import host_run
-
-# ansible-playbook from this interpreter's environment (the project's .venv), else from PATH.
-ANSIBLE_PLAYBOOK = next((str(p) for p in [Path(sys.executable).parent / "ansible-playbook"]
-                         if p.exists()), shutil.which("ansible-playbook"))
+from .conftest import ANSIBLE_PLAYBOOK, host_run, recap, run_playbook
 
 pytestmark = [pytest.mark.lab,
               pytest.mark.skipif(ANSIBLE_PLAYBOOK is None, reason="ansible is not installed")]
@@ -28,19 +18,6 @@ pytestmark = [pytest.mark.lab,
 PATRONICTL = ("patronictl", "-c", "/etc/patroni/config.yml")
 
 
-def run_playbook(project: Path, inventory: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ANSIBLE_PLAYBOOK), "-i", inventory, str(project / "playbooks" / "postgresql.yml")],
-        capture_output=True, text=True, timeout=1800, check=False, cwd=project,
-        env={**os.environ, "ANSIBLE_CONFIG": str(project / "ansible.cfg"),
-             "ANSIBLE_FORCE_COLOR": "0"})
-
-
-def recap(output: str) -> dict[str, dict[str, int]]:
-    hosts = {}
-    for name, counts in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", output, flags=re.M):
-        hosts[name] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counts)}
-    return hosts
 
 
 def container(lab_plan_, hostname: str) -> str:
@@ -63,7 +40,7 @@ def psql(lab_plan_, hostname: str, sql: str) -> str:
 
 @pytest.fixture(scope="module")
 def converged(lab_up, project):
-    proc = run_playbook(project, lab_up["inventory"])
+    proc = run_playbook(project, lab_up["inventory"], "postgresql.yml", timeout=1800)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     return proc
 
@@ -104,7 +81,7 @@ def test_the_vault_holds_a_backup_of_the_primary_site(converged, lab_plan_):
 
 
 def test_a_second_run_changes_nothing(converged, lab_up, project):
-    proc = run_playbook(project, lab_up["inventory"])
+    proc = run_playbook(project, lab_up["inventory"], "postgresql.yml", timeout=1800)
     assert proc.returncode == 0, proc.stdout[-4000:]
     counts = recap(proc.stdout)
     assert counts and all(c["changed"] == 0 for c in counts.values()), counts
