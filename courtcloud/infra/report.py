@@ -82,8 +82,16 @@ def rules_by_tier(run: StackRun) -> dict[str, list[dict[str, Any]]]:
             "direction": inputs.get("direction"), "protocol": inputs.get("protocol"),
             "ports": ports, "remote": remote, "flow": flow,
         })
-    return {tier: tiers[tier] for tier in ("edge", "network", "host") if tier in tiers} | {
-        k: v for k, v in tiers.items() if k not in ("edge", "network", "host")}
+    # Resources register concurrently under the engine, so their order is not stable:
+    # sort, so that two plans of one model print (and diff) the same.
+    order = ("edge", "network", "host")
+    return {tier: sorted(tiers[tier], key=_rule_key)
+            for tier in (*order, *sorted(set(tiers) - set(order))) if tier in tiers}
+
+
+def _rule_key(rule: dict[str, Any]) -> tuple[str, ...]:
+    return (rule["group"], rule["flow"], rule["direction"] or "", rule["protocol"] or "",
+            rule["ports"], rule["remote"])
 
 
 def totals(run: StackRun) -> dict[str, float]:

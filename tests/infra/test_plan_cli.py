@@ -28,8 +28,9 @@ def test_plan_report_of_the_production_estate(production_runs):
     assert miyun["by_type_and_zone"]["openstack:compute/instance:Instance"]["vault"] == 3
     assert "edge" not in miyun["rules_by_tier"]  # the DR site publishes nothing
     tiers = report["stacks"]["primary"]["rules_by_tier"]
-    assert [r["flow"] for r in tiers["edge"]] == ["public-https", "public-https",
-                                                  "exchange-public"]
+    assert [(r["group"], r["flow"]) for r in tiers["edge"]] == [
+        ("primary-edge-edge", "public-https"), ("primary-edge-edge", "public-https"),
+        ("primary-edge-exchange-inet", "exchange-public")]
     assert {r["group"] for r in tiers["edge"]} == {"primary-edge-edge",
                                                    "primary-edge-exchange-inet"}
 
