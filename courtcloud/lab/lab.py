@@ -186,7 +186,7 @@ def _converge_hosts(plan: LabPlan, result: UpResult, undo: Undo, progress: Progr
 def _converge_bench_anchor(bench: BenchSpec, result: UpResult, undo: Undo) -> None:
     if exists("container", bench.anchor):
         info = podman_json("container", "inspect", bench.anchor)[0]
-        if (info["Config"].get("Labels") or {}).get(RECIPE) == bench.recipe:
+        if (info["Config"].get("Labels") or {}).get(RECIPE) == bench.recipe and not _lost(info):
             if not info["State"]["Running"]:
                 podman("start", bench.anchor)
                 result.changed.append(f"started {bench.anchor}")
@@ -221,7 +221,17 @@ def _host_action(spec: HostSpec, image: str) -> str | None:
                        "rename it")
     if labels.get(RECIPE) != spec.recipe or labels.get("io.courtcloud.image") != image:
         return "recreate"
+    if _lost(info):
+        return "recreate"
     return None if info["State"]["Running"] else "start"
+
+
+def _lost(info: dict[str, Any]) -> bool:
+    """podman says running but its process is gone (the machine's processes were killed
+    behind podman's back): such a container can be neither stopped nor started, only
+    removed and made again."""
+    state = info["State"]
+    return bool(state["Running"]) and not Path(f"/proc/{state.get('Pid', 0)}").exists()
 
 
 def _wait_for_boot(specs: list[HostSpec], progress: Progress) -> None:

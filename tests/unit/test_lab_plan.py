@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 
 import pytest
 
@@ -107,3 +108,13 @@ def test_hosts_may_not_change_the_machines_clock_or_audit_rules(plan):
     caps = args[args.index("--cap-add") + 1].split(",")
     assert "SYS_TIME" not in caps and "AUDIT_CONTROL" not in caps
     assert "NET_ADMIN" in caps
+
+
+def test_a_host_whose_process_was_killed_behind_podmans_back_is_remade():
+    from courtcloud.lab.lab import _lost
+
+    # podman keeps saying "running" after the machine's processes were killed; such a
+    # container can be neither stopped nor started, so `lab up` must remake it.
+    assert _lost({"State": {"Running": True, "Pid": 2**22 + 1}})  # above pid_max
+    assert not _lost({"State": {"Running": True, "Pid": os.getpid()}})
+    assert not _lost({"State": {"Running": False, "Pid": 0}})
