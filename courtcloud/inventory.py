@@ -1,7 +1,8 @@
 """The Ansible inventory, derived from the site model: groups by site, zone and role.
 
-The lab reaches its hosts through podman; production reaches them by address (or, with
-`courtcloud inventory`, by what OpenStack reports). Both share these groups and host vars,
+Ansible reaches every host over SSH as the automation account (`automation.py`): production
+by address (or, with `courtcloud inventory`, by what OpenStack reports), the lab by address
+too, with the lab's own key and known hosts. Both share these groups and host vars,
 so a playbook runs the same against either.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from . import automation
 from .model import Estate, Host, HostRole, estate_hosts
 from .model.flows import inbound_rules
 from .model.published import published_names
@@ -82,6 +84,7 @@ def build_inventory(estate: Estate, connection: Connection = by_address,
                 "courtcloud_estate": estate.name,
                 "courtcloud_security_level": estate.security_level,
                 "courtcloud_domain": estate.court.domain,
+                **automation.inventory_vars(),
             },
             "hosts": hostvars,
             "children": dict(sorted(groups.items())),

@@ -203,4 +203,5 @@ def inventory_cmd(estate: str, project_dir: Path) -> None:
 
     with fail_on_model_error():
         model = load_project_estate(project_dir, estate)
-    click.echo(yaml.safe_dump(build_inventory(model, lab_connection), sort_keys=False), nl=False)
+    inventory = build_inventory(model, lab_connection(model))
+    click.echo(yaml.safe_dump(inventory, sort_keys=False), nl=False)

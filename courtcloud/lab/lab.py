@@ -10,7 +10,7 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,8 +20,8 @@ from typing import Any, Protocol
 import yaml
 
 from ..inventory import build_inventory
-from ..model import Estate, Host
-from . import hostprep, images, router
+from ..model import Estate, Host, estate_hosts
+from . import access, hostprep, images, router
 from .plan import BASE_IMAGE, HOST_IMAGE, BenchSpec, HostSpec, LabPlan, lab_plan
 from .podman import (
     LABEL,
@@ -102,6 +102,8 @@ def up(estate: Estate, progress: Progress, *, configure_host: bool = True) -> Up
                     if not was_running:
                         undo.add("package proxy", proxy.stop)
                 result.proxy = proxy.bound()
+            with timed("automation account"):
+                _converge_access(estate, plan, directory, result)
             with timed("inventory"):
                 result.inventory = _write_inventory(estate, directory, result)
         except BaseException:
@@ -255,8 +257,29 @@ def _wait_for_boot(specs: list[HostSpec], progress: Progress) -> None:
             time.sleep(0.5)
 
 
+def _converge_access(estate: Estate, plan: LabPlan, directory: Path,
+                     result: UpResult) -> None:
+    if access.ensure_key(directory, estate.name):
+        result.changed.append(f"made the controller's key {directory / access.KEY}")
+    hosts = {h.name: h for h in estate_hosts(estate)}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        done = list(pool.map(lambda spec: access.ensure_account(directory, spec.container),
+                             plan.hosts))
+    keys = []
+    for spec, (changed, key) in zip(plan.hosts, done, strict=True):
+        keys.append((hosts[spec.hostname], key))
+        if changed:
+            result.changed.append(f"automation account on {spec.container}")
+    if access.write_known_hosts(directory, keys):
+        result.changed.append(f"wrote {directory / access.KNOWN_HOSTS}")
+
+
+def lab_connection(estate: Estate) -> Callable[[Host], dict[str, Any]]:
+    return access.connection(estate, state_dir(estate.name))
+
+
 def _write_inventory(estate: Estate, directory: Path, result: UpResult) -> Path:
-    inventory = build_inventory(estate, lab_connection)
+    inventory = build_inventory(estate, access.connection(estate, directory))
     path = directory / "inventory.yml"
     text = "# Managed by courtcloud: the lab's Ansible inventory, derived from the site model.\n"
     text += yaml.safe_dump(inventory, sort_keys=False)
@@ -280,12 +303,6 @@ def configure(estate: Estate, project_dir: Path, playbook: str, extra: list[str]
            "COURTCLOUD_SECRETS_DIR": str(directory / "secrets")}
     command = ["ansible-playbook", "-i", str(inventory), str(project_dir / playbook), *extra]
     return subprocess.run(command, cwd=project_dir, env=env, check=False).returncode
-
-
-def lab_connection(host: Host) -> dict[str, Any]:
-    return {"ansible_connection": "containers.podman.podman", "ansible_host": f"cc-{host.name}",
-            # The kernel, its clock and audit are the machine's: roles leave them alone.
-            "courtcloud_in_container": True}
 
 
 @dataclass

@@ -11,6 +11,7 @@ import pulumi
 import pulumi_openstack as openstack
 import yaml
 
+from courtcloud import automation
 from courtcloud.model import Estate, Host, Site
 from courtcloud.model.schema import ComputePool
 
@@ -19,8 +20,9 @@ from . import derive
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
-def cloud_init(estate: Estate, site: Site, host: Host) -> str:
-    """User data: name the host, lock the door, and leave the facts Ansible starts from.
+def cloud_init(estate: Estate, site: Site, host: Host, automation_key: str) -> str:
+    """User data: name the host, lock the door, create the account Ansible logs in as (the
+    baseline lets only its group in by key), and leave the facts Ansible starts from.
     No secret travels this way (user data is readable from the metadata service)."""
     facts = {
         "estate": estate.name, "site": site.name, "pool": host.pool, "index": host.index,
@@ -36,6 +38,7 @@ def cloud_init(estate: Estate, site: Site, host: Host) -> str:
         "disable_root": True,
         "ssh_pwauth": False,
         "package_update": False,  # packages come through the site's mirror, under Ansible
+        **automation.cloud_config_users(automation_key),
         "write_files": [{
             "path": "/etc/courtcloud/host.json", "owner": "root:root", "permissions": "0644",
             "content": json.dumps(facts, indent=2, sort_keys=True) + "\n",
@@ -53,6 +56,7 @@ class HostPoolArgs:
     flavor_id: pulumi.Input[str]
     image_name: str
     keypair: pulumi.Input[str]
+    automation_key: pulumi.Input[str]  # the keypair's public half, for the automation account
     subnets: dict[str, openstack.networking.Subnet]
     networks: dict[str, openstack.networking.Network]
     security_groups: list[pulumi.Input[str]]
@@ -104,7 +108,8 @@ class HostPool(pulumi.ComponentResource):
                 block_devices=block_devices, key_pair=args.keypair,
                 networks=[openstack.compute.InstanceNetworkArgs(port=p.id) for p in ports],
                 scheduler_hints=hints, config_drive=True,
-                user_data=cloud_init(args.estate, site, host),
+                user_data=pulumi.Output.from_input(args.automation_key).apply(
+                    lambda key, h=host: cloud_init(args.estate, site, h, key)),
                 metadata=derive.host_metadata(site, host, pool),
                 tags=derive.tags(site, zone=host.home_zone, pool=pool.name), opts=child))
         self.register_outputs({"servers": [s.name for s in self.servers]})

@@ -107,7 +107,8 @@ class OpenStackSite(pulumi.ComponentResource):
                 f"{site.name}-{pool.name}",
                 HostPoolArgs(estate, site, pool, hosts[pool.name],
                              flavors[derive.flavor_name(site, pool.flavor)].id, cloud.image,
-                             self.keypair.name, self.zones.subnets, self.zones.networks, groups,
+                             self.keypair.name, self.keypair.public_key, self.zones.subnets,
+                             self.zones.networks, groups,
                              volume_type, image_id),
                 inside)
 

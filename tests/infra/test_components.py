@@ -69,8 +69,8 @@ def test_a_database_pool_is_three_spread_servers_at_fixed_addresses(mocks):
     hosts = [h for h in site_hosts(PRIMARY) if h.pool == "database"]
     zones = SiteZones("z", ZonesArgs(PRIMARY, "public"))
     built = HostPool("p", HostPoolArgs(ESTATE, PRIMARY, pool, hosts, "flavor-id", "image",
-                                       "keypair", zones.subnets, zones.networks, ["sg-id"],
-                                       "primary-volumes", "image-id"))
+                                       "keypair", "ssh-ed25519 AAAA lab", zones.subnets,
+                                       zones.networks, ["sg-id"], "primary-volumes", "image-id"))
     assert built.server_group is not None
 
     def check(args: list) -> None:

@@ -6,6 +6,7 @@ import ipaddress
 
 import yaml
 
+from courtcloud import automation
 from courtcloud.model import HostRole, ZoneKind, site_hosts
 from courtcloud.model.schema import REDUNDANT_ROLES
 from infra.openstack import derive
@@ -112,9 +113,14 @@ def test_published_endpoints_are_the_internet_flows(production_estate):
 def test_cloud_init_hands_the_host_to_ansible_without_secrets(production_estate):
     site = production_estate.site("primary")
     host = next(h for h in site_hosts(site) if h.pool == "database")
-    text = cloud_init(production_estate, site, host)
+    text = cloud_init(production_estate, site, host, "ssh-ed25519 AAAAC3Nz automation\n")
     assert text.startswith("#cloud-config\n")
     document = yaml.safe_load(text)
+    # The account Ansible logs in as: the key only, in the group the baseline lets in by key.
+    [account] = document["users"]
+    assert account["name"] == automation.USER and account["groups"] == [automation.GROUP]
+    assert account["lock_passwd"] is True
+    assert account["ssh_authorized_keys"] == ["ssh-ed25519 AAAAC3Nz automation"]
     assert document["hostname"] == "primary-database-1"
     assert document["ssh_pwauth"] is False and document["disable_root"] is True
     assert "10.10.8.10" in document["write_files"][0]["content"]

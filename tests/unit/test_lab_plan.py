@@ -80,7 +80,7 @@ def test_router_drops_whatever_would_leave_the_lab():
 
 
 def test_inventory_groups_by_site_zone_and_role(estate):
-    inventory = build_inventory(estate, lab_connection)["all"]
+    inventory = build_inventory(estate, lab_connection(estate))["all"]
     groups = inventory["children"]
     assert set(groups["site_dr_miyun"]["hosts"]) == {"dr-miyun-ops-1", "dr-miyun-vault-1"}
     assert set(groups["role_database"]["hosts"]) == {
@@ -88,9 +88,15 @@ def test_inventory_groups_by_site_zone_and_role(estate):
         "standby-database-1", "standby-database-2"}
     assert "primary-node-1" in groups["zone_primary_storage"]["hosts"]
     host = inventory["hosts"]["primary-database-2"]
-    assert host["ansible_connection"] == "containers.podman.podman"
-    assert host["ansible_host"] == "cc-primary-database-2"
-    assert host["courtcloud_address"] == "172.30.2.11"
+    # Over SSH as the automation account, host keys checked against the lab's own file.
+    assert "ansible_connection" not in host
+    assert host["ansible_host"] == host["courtcloud_address"] == "172.30.2.11"
+    assert "StrictHostKeyChecking=yes" in host["ansible_ssh_common_args"]
+    assert inventory["vars"]["ansible_user"] == "courtcloud"
+    assert inventory["vars"]["baseline_ssh_automation_group"] == "automation"
+    # The controller is admitted from the gateway of each zone the host is on.
+    assert inventory["hosts"]["primary-node-1"]["courtcloud_controller_addresses"] == [
+        "172.30.1.1", "172.30.4.1"]
     assert inventory["vars"]["courtcloud_security_level"] == 3
 
 

@@ -21,6 +21,10 @@ def test_a_port_inside_an_allowed_range_connects(host, server):
     assert host.run(PROBE.format(server, 7001)).rc == 0
 
 
+def test_the_controller_reaches_ssh(host, server):
+    assert host.run(PROBE.format(server, 22)).rc == 0
+
+
 def test_a_port_open_only_to_others_is_dropped(host, server):
     result = host.run(PROBE.format(server, 8443))
     assert result.rc != 0
