@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -296,9 +297,11 @@ def configure(estate: Estate, project_dir: Path, playbook: str, extra: list[str]
     inventory = directory / "inventory.yml"
     if not inventory.exists():
         raise LabError(f"{inventory} is missing: run `courtcloud lab up` first")
-    if shutil.which("ansible-playbook") is None:
+    # Ansible installed beside this interpreter (the project's .venv) comes first.
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    if shutil.which("ansible-playbook", path=path) is None:
         raise LabError("ansible-playbook is not installed: pip install -r requirements/ansible.txt")
-    env = {**os.environ, "ANSIBLE_CONFIG": str(project_dir / "ansible.cfg"),
+    env = {**os.environ, "PATH": path, "ANSIBLE_CONFIG": str(project_dir / "ansible.cfg"),
            "COURTCLOUD_PKI_DIR": str(directory / "pki"),
            "COURTCLOUD_SECRETS_DIR": str(directory / "secrets")}
     command = ["ansible-playbook", "-i", str(inventory), str(project_dir / playbook), *extra]

@@ -68,9 +68,10 @@ def recap(output: str) -> dict[str, dict[str, int]]:
     return hosts
 
 
-def host_run(container: str, *command: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(["podman", "exec", container, *command], capture_output=True,
-                          text=True, timeout=timeout, check=False)
+def host_run(container: str, *command: str, timeout: float = 120,
+             stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(["podman", "exec", "-i", container, *command], input=stdin,
+                          capture_output=True, text=True, timeout=timeout, check=False)
 
 
 # Lab tests that run the roles' playbooks on the lab take many minutes each; they belong with
@@ -82,3 +83,51 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if item.module.__name__.rsplit(".", 1)[-1] in PLAYBOOK_TESTS:
             item.add_marker(pytest.mark.roles)
+
+
+def container_of(plan, hostname: str) -> str:
+    return next(h.container for h in plan.hosts if h.hostname == hostname)
+
+
+def address_of(plan, hostname: str) -> str:
+    return str(next(h.address for h in plan.hosts if h.hostname == hostname))
+
+
+def in_network_of(container: str, *command: str, timeout: float = 120,
+                  stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run a command of this machine inside a lab host's network namespace: its packets
+    leave from that host's addresses and meet the firewalls as that host's would (how a
+    test reaches a service only some zones may reach, with tools the host does not have)."""
+    pid = subprocess.run(["podman", "inspect", "--format", "{{.State.Pid}}", container],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(["nsenter", f"--net=/proc/{pid}/ns/net", "--", *command],
+                          input=stdin, capture_output=True, text=True, timeout=timeout,
+                          check=False)
+
+
+CONNECT = ("import socket, sys; "
+           "socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3).close()")
+
+
+def connects(container: str, address: str, port: int) -> subprocess.CompletedProcess[str]:
+    """A TCP connection from inside a lab host to address:port (rc 0: it connected)."""
+    return in_network_of(container, sys.executable, "-c", CONNECT, address, str(port))
+
+
+LAB_STATE = Path("/var/lib/courtcloud/lab")
+S3_PROBE = str(Path(__file__).with_name("s3_probe.py"))
+RGW_PORT = 7480
+
+
+def s3_call(plan, client_host: str, gateway: str, site: str, user: str, method: str,
+            stdin: str | None = None, **kwargs: Any) -> tuple[int, dict[str, Any]]:
+    """One S3 call from inside `client_host` to the RGW on `gateway`, as `user` of `site`'s
+    gateway (keys from the lab's secrets): (0, response) or (3, {"Error": code})."""
+    secrets = LAB_STATE / "secrets" / "ceph" / site
+    proc = in_network_of(
+        container_of(plan, client_host), sys.executable, S3_PROBE,
+        f"https://{address_of(plan, gateway)}:{RGW_PORT}", str(LAB_STATE / "pki" / site / "ca.crt"),
+        str(secrets / f"{user}-access-key"), str(secrets / f"{user}-secret-key"), method,
+        json.dumps(kwargs), stdin=stdin)
+    assert proc.returncode in (0, 3), proc.stderr[-2000:]
+    return proc.returncode, json.loads(proc.stdout)

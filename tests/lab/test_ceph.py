@@ -9,50 +9,19 @@ import json
 import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 
-from .conftest import ANSIBLE_PLAYBOOK, host_run, recap, run_playbook
+from .conftest import ANSIBLE_PLAYBOOK, container_of, host_run, recap, run_playbook, s3_call
 
 pytestmark = [pytest.mark.lab,
               pytest.mark.skipif(ANSIBLE_PLAYBOOK is None, reason="ansible is not installed")]
 
-LAB_STATE = Path("/var/lib/courtcloud/lab")
-RGW_PORT = 7480
-
-
-
-
-def container(lab_plan_, hostname: str) -> str:
-    return next(h.container for h in lab_plan_.hosts if h.hostname == hostname)
-
-
-def address(lab_plan_, hostname: str) -> str:
-    host = next(h for h in lab_plan_.hosts if h.hostname == hostname)
-    return str(host.address)
-
 
 def ceph_json(lab_plan_, hostname: str, *args: str):
-    proc = host_run(container(lab_plan_, hostname), "ceph", *args, "-f", "json")
+    proc = host_run(container_of(lab_plan_, hostname), "ceph", *args, "-f", "json")
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
-
-
-def secret(site: str, name: str) -> str:
-    # ansible's password lookup files: the value, then optional " salt=..." (none here).
-    return (LAB_STATE / "secrets" / "ceph" / site / name).read_text().split()[0]
-
-
-def s3(lab_plan_, hostname: str, site: str, key_prefix: str):
-    boto3 = pytest.importorskip("boto3")
-    from botocore.config import Config
-    return boto3.client(
-        "s3", endpoint_url=f"https://{address(lab_plan_, hostname)}:{RGW_PORT}",
-        aws_access_key_id=secret(site, f"{key_prefix}-access-key"),
-        aws_secret_access_key=secret(site, f"{key_prefix}-secret-key"),
-        verify=str(LAB_STATE / "pki" / site / "ca.crt"), region_name="default",
-        config=Config(s3={"addressing_style": "path"}))
 
 
 @pytest.fixture(scope="module")
@@ -81,29 +50,41 @@ def test_each_site_cluster_is_healthy_with_its_osds_up_and_in(converged, lab_pla
 
 
 def test_an_object_written_to_the_primary_gateway_reads_back_and_is_locked(converged, lab_plan_):
-    client = s3(lab_plan_, "primary-ceph-1", "primary", "evidence")
-    key, body = f"lab-probe/{uuid.uuid4()}", uuid.uuid4().bytes * 64
-    version = client.put_object(Bucket="evidence", Key=key, Body=body)["VersionId"]
+    # From the app zone, where the services that write evidence run.
+    def call(gateway: str, method: str, stdin: str | None = None, **kwargs):
+        return s3_call(lab_plan_, "primary-node-1", gateway, "primary", "evidence", method,
+                       stdin=stdin, **kwargs)
+
+    key, body = f"lab-probe/{uuid.uuid4()}", uuid.uuid4().hex * 64
+    rc, put = call("primary-ceph-1", "put_object", stdin=body, Bucket="evidence", Key=key)
+    assert rc == 0, put
     # Read back through the other gateway of the site: one cluster behind both.
-    other = s3(lab_plan_, "primary-ceph-2", "primary", "evidence")
-    assert other.get_object(Bucket="evidence", Key=key)["Body"].read() == body
-    assert client.get_bucket_versioning(Bucket="evidence")["Status"] == "Enabled"
-    from botocore.exceptions import ClientError
-    with pytest.raises(ClientError) as refused:
-        client.delete_object(Bucket="evidence", Key=key, VersionId=version)
-    assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    rc, got = call("primary-ceph-2", "get_object", Bucket="evidence", Key=key)
+    assert rc == 0 and bytes.fromhex(got["Body"]).decode() == body
+    rc, versioning = call("primary-ceph-1", "get_bucket_versioning", Bucket="evidence")
+    assert versioning["Status"] == "Enabled"
+    rc, refused = call("primary-ceph-1", "delete_object", Bucket="evidence", Key=key,
+                       VersionId=put["VersionId"])
+    assert rc == 3 and refused["Error"] == "AccessDenied", refused
 
 
 def test_the_evidence_reaches_the_miyun_vault(converged, lab_plan_):
-    client = s3(lab_plan_, "primary-ceph-1", "primary", "evidence")
-    key, body = f"lab-probe/copy-{uuid.uuid4()}", uuid.uuid4().bytes * 16
-    client.put_object(Bucket="evidence", Key=key, Body=body)
-    proc = host_run(container(lab_plan_, "primary-ceph-1"), "systemctl", "start",
+    key, body = f"lab-probe/copy-{uuid.uuid4()}", uuid.uuid4().hex * 16
+    rc, put = s3_call(lab_plan_, "primary-node-1", "primary-ceph-1", "primary", "evidence",
+                      "put_object", stdin=body, Bucket="evidence", Key=key)
+    assert rc == 0, put
+    proc = host_run(container_of(lab_plan_, "primary-ceph-1"), "systemctl", "start",
                     "courtcloud-evidence-copy.service", timeout=300)
     assert proc.returncode == 0, proc.stderr
-    vault = s3(lab_plan_, "dr-miyun-vault-1", "dr-miyun", "copy-primary")
-    assert vault.get_object(Bucket="evidence-primary", Key=key)["Body"].read() == body
-    lock = vault.get_object_lock_configuration(Bucket="evidence-primary")
+
+    # The vault admits its copies from the primary site's storage zone.
+    def vault(method: str, **kwargs):
+        return s3_call(lab_plan_, "primary-ceph-1", "dr-miyun-vault-1", "dr-miyun",
+                       "copy-primary", method, **kwargs)
+
+    rc, got = vault("get_object", Bucket="evidence-primary", Key=key)
+    assert rc == 0 and bytes.fromhex(got["Body"]).decode() == body
+    rc, lock = vault("get_object_lock_configuration", Bucket="evidence-primary")
     assert lock["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]["Mode"] == "COMPLIANCE"
 
 

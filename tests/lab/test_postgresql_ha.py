@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from .conftest import ANSIBLE_PLAYBOOK, host_run, recap, run_playbook
+from .conftest import ANSIBLE_PLAYBOOK, container_of, host_run, recap, run_playbook
 
 pytestmark = [pytest.mark.lab,
               pytest.mark.skipif(ANSIBLE_PLAYBOOK is None, reason="ansible is not installed")]
@@ -18,21 +18,15 @@ pytestmark = [pytest.mark.lab,
 PATRONICTL = ("patronictl", "-c", "/etc/patroni/config.yml")
 
 
-
-
-def container(lab_plan_, hostname: str) -> str:
-    return next(h.container for h in lab_plan_.hosts if h.hostname == hostname)
-
-
 def members(lab_plan_, site: str) -> list[dict]:
-    probe = container(lab_plan_, f"{site}-database-1")
+    probe = container_of(lab_plan_, f"{site}-database-1")
     proc = host_run(probe, *PATRONICTL, "list", "-f", "json")
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
 
 def psql(lab_plan_, hostname: str, sql: str) -> str:
-    proc = host_run(container(lab_plan_, hostname), "runuser", "-u", "postgres", "--",
+    proc = host_run(container_of(lab_plan_, hostname), "runuser", "-u", "postgres", "--",
                     "psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout.strip()
@@ -60,7 +54,7 @@ def test_a_write_on_the_primary_leader_reaches_the_standby_sites_standby_leader(
     psql(lab_plan_, leader, f"insert into lab_probe values ('{token}')")
     seen = ""
     for _ in range(60):
-        proc = host_run(container(lab_plan_, standby), "runuser", "-u", "postgres", "--",
+        proc = host_run(container_of(lab_plan_, standby), "runuser", "-u", "postgres", "--",
                         "psql", "-XAtq", "-c",
                         f"select token from lab_probe where token = '{token}'")
         seen = proc.stdout.strip()
@@ -72,7 +66,7 @@ def test_a_write_on_the_primary_leader_reaches_the_standby_sites_standby_leader(
 
 
 def test_the_vault_holds_a_backup_of_the_primary_site(converged, lab_plan_):
-    proc = host_run(container(lab_plan_, "dr-miyun-vault-1"), "runuser", "-u", "pgbackrest",
+    proc = host_run(container_of(lab_plan_, "dr-miyun-vault-1"), "runuser", "-u", "pgbackrest",
                     "--", "pgbackrest", "--output=json", "info")
     assert proc.returncode == 0, proc.stderr
     stanza = json.loads(proc.stdout)[0]

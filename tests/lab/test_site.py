@@ -1,0 +1,159 @@
+"""The whole site playbook on the lab, by the user's own command (`courtcloud lab configure`):
+every host of the three sites converges; then, through the firewalls it closed, a row
+written in the primary site is read in the standby site, evidence put from the app zone
+reaches the Miyun vault, logs reach the site's log host, what the model does not allow is
+dropped, root cannot log in; and a second run changes nothing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from .conftest import (
+    ANSIBLE_PLAYBOOK,
+    LAB_STATE,
+    address_of,
+    connects,
+    container_of,
+    courtcloud,
+    host_run,
+    recap,
+    s3_call,
+)
+
+pytestmark = [pytest.mark.lab,
+              pytest.mark.skipif(ANSIBLE_PLAYBOOK is None, reason="ansible is not installed")]
+
+
+
+def configure(project: Path) -> tuple[subprocess.CompletedProcess[str], float]:
+    started = time.monotonic()
+    proc = courtcloud("lab", "configure", "--project-dir", str(project), timeout=5400)
+    seconds = time.monotonic() - started
+    sys.stderr.write(f"lab configure: {seconds:.0f} s\n")
+    return proc, seconds
+
+
+@pytest.fixture(scope="module")
+def configured(lab_up, project):
+    proc, _ = configure(project)
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+    return proc
+
+
+def psql(plan, hostname: str, sql: str) -> str:
+    proc = host_run(container_of(plan, hostname), "runuser", "-u", "postgres", "--",
+                    "psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+def leader(plan, site: str, role: str) -> str:
+    proc = host_run(container_of(plan, f"{site}-database-1"), "patronictl", "-c",
+                    "/etc/patroni/config.yml", "list", "-f", "json")
+    assert proc.returncode == 0, proc.stderr
+    return next(m["Member"] for m in json.loads(proc.stdout) if m["Role"] == role)
+
+
+def test_every_host_of_every_site_converged(configured, lab_plan_):
+    counts = recap(configured.stdout)
+    assert set(counts) == {h.hostname for h in lab_plan_.hosts}
+    assert all(c["failed"] == 0 and c["unreachable"] == 0 for c in counts.values()), counts
+
+
+def test_a_row_written_in_the_primary_site_is_read_in_the_standby_site(configured, lab_plan_):
+    primary = leader(lab_plan_, "primary", "Leader")
+    standby = leader(lab_plan_, "standby", "Standby Leader")
+    token = str(uuid.uuid4())
+    psql(lab_plan_, primary, "create table if not exists site_probe (token text primary key)")
+    psql(lab_plan_, primary, f"insert into site_probe values ('{token}')")
+    seen = ""
+    for _ in range(60):
+        proc = host_run(container_of(lab_plan_, standby), "runuser", "-u", "postgres", "--",
+                        "psql", "-XAtq", "-c",
+                        f"select token from site_probe where token = '{token}'")
+        seen = proc.stdout.strip()
+        if seen:
+            break
+        time.sleep(0.5)
+    assert seen == token
+
+
+def test_evidence_put_from_the_app_zone_reaches_the_miyun_vault(configured, lab_plan_):
+    key, body = f"site-probe/{uuid.uuid4()}", uuid.uuid4().hex * 32
+    # A Kubernetes worker (app zone) is where the litigation service writes evidence from.
+    rc, put = s3_call(lab_plan_, "primary-node-1", "primary-ceph-1", "primary", "evidence",
+                      "put_object", stdin=body, Bucket="evidence", Key=key)
+    assert rc == 0 and put["VersionId"], put
+    proc = host_run(container_of(lab_plan_, "primary-ceph-1"), "systemctl", "start",
+                    "courtcloud-evidence-copy.service", timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    # Read back in Miyun from where the copy comes from (the vault admits the storage zone).
+    rc, copied = s3_call(lab_plan_, "primary-ceph-1", "dr-miyun-vault-1", "dr-miyun",
+                         "copy-primary", "get_object", Bucket="evidence-primary", Key=key)
+    assert rc == 0 and bytes.fromhex(copied["Body"]).decode() == body
+
+
+def test_a_database_hosts_log_lines_reach_the_site_log_host(configured, lab_plan_):
+    token = f"site-probe-{uuid.uuid4()}"
+    proc = host_run(container_of(lab_plan_, "primary-database-2"), "logger", "-t",
+                    "courtcloud-probe", token)
+    assert proc.returncode == 0, proc.stderr
+    found = None
+    for _ in range(60):
+        found = host_run(container_of(lab_plan_, "primary-ops-1"), "grep", "-rl", token,
+                         "/var/log/remote/")
+        if found.returncode == 0:
+            break
+        time.sleep(0.5)
+    assert found is not None and "primary-database-2" in found.stdout, found
+
+
+def test_the_firewalls_admit_the_models_flows_and_drop_the_rest(configured, lab_plan_):
+    database = address_of(lab_plan_, "primary-database-1")
+    # app -> data on 5432 is a flow of the model; edge -> data is not.
+    assert connects(container_of(lab_plan_, "primary-node-1"), database, 5432).returncode == 0
+    dropped = connects(container_of(lab_plan_, "primary-edge-1"), database, 5432)
+    assert dropped.returncode != 0 and "timed out" in dropped.stderr, dropped.stderr
+    # Nor may the app zone reach the database hosts' SSH: that is the bastion's flow.
+    dropped = connects(container_of(lab_plan_, "primary-node-1"), database, 22)
+    assert dropped.returncode != 0 and "timed out" in dropped.stderr, dropped.stderr
+
+
+def test_root_cannot_log_in_over_ssh_and_the_automation_account_can(configured, lab_plan_):
+    address = address_of(lab_plan_, "primary-database-1")
+    ssh = ["ssh", "-i", str(LAB_STATE / "ssh" / "id_ed25519"), "-o", "BatchMode=yes",
+           "-o", f"UserKnownHostsFile={LAB_STATE / 'ssh' / 'known_hosts'}",
+           "-o", "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=10"]
+    # Even holding a key root accepts (as if planted), root is turned away by sshd itself.
+    host = container_of(lab_plan_, "primary-database-1")
+    public = (LAB_STATE / "ssh" / "id_ed25519.pub").read_text()
+    planted = host_run(host, "sh", "-c", "install -d -m 700 /root/.ssh && "
+                       "cat > /root/.ssh/authorized_keys.probe && "
+                       "test ! -e /root/.ssh/authorized_keys && "
+                       "mv /root/.ssh/authorized_keys.probe /root/.ssh/authorized_keys",
+                       stdin=public)
+    assert planted.returncode == 0, planted.stderr
+    try:
+        root = subprocess.run([*ssh, f"root@{address}", "true"], capture_output=True,
+                              text=True, timeout=60, check=False)
+    finally:
+        host_run(host, "rm", "-f", "/root/.ssh/authorized_keys")
+    assert root.returncode == 255 and "Permission denied" in root.stderr, root.stderr
+    automation = subprocess.run([*ssh, f"courtcloud@{address}", "sudo", "-n", "id", "-u"],
+                                capture_output=True, text=True, timeout=60, check=False)
+    assert automation.returncode == 0 and automation.stdout.strip() == "0", automation.stderr
+
+
+def test_a_second_run_changes_nothing(configured, project):
+    proc, _ = configure(project)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    counts = recap(proc.stdout)
+    changed = {h: c["changed"] for h, c in counts.items() if c["changed"]}
+    assert counts and not changed, changed
