@@ -120,8 +120,11 @@ def _print_summary(console: Console, summary: dict) -> None:
 @project_dir_option
 @click.option("--playbook", default="playbooks/site.yml", show_default=True,
               help="the playbook to run, relative to the project")
+@click.option("--via", type=click.Choice(["ssh", "podman"]), default="ssh", show_default=True,
+              help="how Ansible reaches the hosts: SSH as the automation account, as in "
+                   "production, or `podman exec` (slower; for when SSH itself is broken)")
 @click.argument("ansible_args", nargs=-1, type=click.UNPROCESSED)
-def configure_cmd(estate: str, project_dir: Path, playbook: str,
+def configure_cmd(estate: str, project_dir: Path, playbook: str, via: str,
                   ansible_args: tuple[str, ...]) -> None:
     """Run the site playbook against the lab's inventory (Ansible's own progress is shown).
 
@@ -133,7 +136,7 @@ def configure_cmd(estate: str, project_dir: Path, playbook: str,
     with fail_on_model_error():
         model = load_project_estate(project_dir, estate)
     with _lab_errors():
-        sys.exit(configure(model, project_dir, playbook, list(ansible_args)))
+        sys.exit(configure(model, project_dir, playbook, list(ansible_args), via=via))
 
 
 @command.command("down")

@@ -119,3 +119,15 @@ def connection(estate: Estate, directory: Path) -> Callable[[Host], dict[str, An
         }
 
     return settings
+
+
+def podman_connection(estate: Estate, directory: Path) -> Callable[[Host], dict[str, Any]]:
+    """The way in that needs neither sshd nor the network: `podman exec`. Slower; for when
+    SSH is what broke (a bad sshd or firewall setting), and as the benchmark's peer."""
+    over_ssh = connection(estate, directory)
+
+    def settings(host: Host) -> dict[str, Any]:
+        return {**over_ssh(host), "ansible_connection": "containers.podman.podman",
+                "ansible_host": f"cc-{host.name}", "ansible_user": "root"}
+
+    return settings

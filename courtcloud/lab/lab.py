@@ -290,13 +290,19 @@ def _write_inventory(estate: Estate, directory: Path, result: UpResult) -> Path:
     return path
 
 
-def configure(estate: Estate, project_dir: Path, playbook: str, extra: list[str]) -> int:
+def configure(estate: Estate, project_dir: Path, playbook: str, extra: list[str],
+              via: str = "ssh") -> int:
     """ansible-playbook over the lab's inventory; the controller keeps the sites' CAs and
     generated secrets in the lab's state directory, never in the repository."""
     directory = state_dir(estate.name)
     inventory = directory / "inventory.yml"
     if not inventory.exists():
         raise LabError(f"{inventory} is missing: run `courtcloud lab up` first")
+    if via == "podman":
+        inventory = directory / "inventory.podman.yml"
+        inventory.write_text(yaml.safe_dump(
+            build_inventory(estate, access.podman_connection(estate, directory)),
+            sort_keys=False))
     # Ansible installed beside this interpreter (the project's .venv) comes first.
     path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     if shutil.which("ansible-playbook", path=path) is None:
