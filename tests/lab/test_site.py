@@ -115,6 +115,26 @@ def test_a_database_hosts_log_lines_reach_the_site_log_host(configured, lab_plan
     assert found is not None and "primary-database-2" in found.stdout, found
 
 
+# What the site's Prometheus does: scrape over TLS with its host certificate from the site CA.
+SCRAPE = """
+import ssl, sys, urllib.request
+pki = "/etc/courtcloud/pki"
+context = ssl.create_default_context(cafile=f"{pki}/ca.crt")
+context.load_cert_chain(f"{pki}/host.crt", f"{pki}/host.key")
+print(urllib.request.urlopen(sys.argv[1], context=context, timeout=20).read().decode())
+"""
+
+
+def test_the_monitoring_host_scrapes_the_database_exporter_with_a_live_login(configured,
+                                                                             lab_plan_):
+    database = address_of(lab_plan_, "primary-database-2")
+    proc = host_run(container_of(lab_plan_, "primary-ops-1"), "python3", "-c", SCRAPE,
+                    f"https://{database}:9187/metrics")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    # pg_up 1: the exporter logged in (its pg_monitor login replicated to every member).
+    assert "\npg_up 1" in proc.stdout, proc.stdout[-2000:]
+
+
 def test_the_firewalls_admit_the_models_flows_and_drop_the_rest(configured, lab_plan_):
     database = address_of(lab_plan_, "primary-database-1")
     # app -> data on 5432 is a flow of the model; edge -> data is not.
