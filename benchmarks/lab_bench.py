@@ -73,13 +73,13 @@ def main() -> None:
     results: dict[str, dict] = {}
     if not args.skip_cold:
         run_cli("lab", "down")
-        wall, peak, out = run_cli("lab", "up", "--json")
+        wall, peak, out = run_cli("lab", "up", "--json", "--no-configure")
         results["cold up"] = {"wall_s": wall, "peak_rss_mb": peak, "steps_s": out["timings_s"]}
     run_cli("lab", "down", "--keep-images")
-    wall, peak, out = run_cli("lab", "up", "--json")
+    wall, peak, out = run_cli("lab", "up", "--json", "--no-configure")
     results["warm up"] = {"wall_s": wall, "peak_rss_mb": peak, "steps_s": out["timings_s"],
                           "hosts": len(out["hosts"]), "lab_memory_mb": lab_memory_mb()}
-    wall, peak, out = run_cli("lab", "up", "--json")
+    wall, peak, out = run_cli("lab", "up", "--json", "--no-configure")
     results["converged re-run"] = {"wall_s": wall, "peak_rss_mb": peak,
                                    "changes": len(out["changed"])}
     results["model (production stacks)"] = model_timings()

@@ -74,12 +74,17 @@ def command() -> None:
 @project_dir_option
 @click.option("--no-host-setup", is_flag=True,
               help="skip installing host packages and writing the podman settings")
+@click.option("--configure/--no-configure", default=True, show_default=True,
+              help="then run the site playbook on the hosts (`courtcloud lab configure`)")
 @click.option("--json", "as_json", is_flag=True, help="print the summary as JSON")
-def up_cmd(estate: str, project_dir: Path, no_host_setup: bool, as_json: bool) -> None:
-    """Build images, networks and hosts; start the package proxy; write the inventory.
+def up_cmd(estate: str, project_dir: Path, no_host_setup: bool, configure: bool,
+           as_json: bool) -> None:
+    """Build images, networks and hosts; start the package proxy; write the inventory;
+    then configure the hosts with the site playbook (unless --no-configure).
 
-    Idempotent: a second run changes nothing. If a step fails, what this run created is
-    removed again. Exit 0 done, 1 failed, 2 bad stack file, 3 another run holds the lab.
+    Idempotent: a second run changes nothing. If a step before the playbook fails, what
+    this run created is removed again. Exit 0 done, 1 failed, 2 bad stack file, 3 another
+    run holds the lab.
     """
     from ..lab import lab
 
@@ -91,10 +96,22 @@ def up_cmd(estate: str, project_dir: Path, no_host_setup: bool, as_json: bool) -
         result = lab.up(model, ConsoleProgress(console), configure_host=not no_host_setup)
     summary = lab.summary(result)
     summary["elapsed_s"] = round(time.monotonic() - start, 1)
+    if configure:
+        # The hosts stay up whatever the playbook does: it can be run again on its own.
+        console.print("[bold]configuring the hosts:[/] courtcloud lab configure")
+        with _lab_errors():
+            rc = lab.configure(model, project_dir, "playbooks/site.yml", [],
+                               stdout=sys.stderr if as_json else None)
+        summary["configured"] = rc == 0
+        summary["elapsed_s"] = round(time.monotonic() - start, 1)
     if as_json:
         click.echo(json.dumps(summary, indent=2))
-        return
-    _print_summary(console, summary)
+    else:
+        _print_summary(console, summary)
+    if configure and not summary["configured"]:
+        console.print("[red]the site playbook failed[/] (see above); the hosts are up: fix "
+                      "and run `courtcloud lab configure`")
+        sys.exit(1)
 
 
 def _print_summary(console: Console, summary: dict) -> None:

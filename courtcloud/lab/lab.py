@@ -291,7 +291,7 @@ def _write_inventory(estate: Estate, directory: Path, result: UpResult) -> Path:
 
 
 def configure(estate: Estate, project_dir: Path, playbook: str, extra: list[str],
-              via: str = "ssh") -> int:
+              via: str = "ssh", stdout: Any = None) -> int:
     """ansible-playbook over the lab's inventory; the controller keeps the sites' CAs and
     generated secrets in the lab's state directory, never in the repository."""
     directory = state_dir(estate.name)
@@ -311,7 +311,8 @@ def configure(estate: Estate, project_dir: Path, playbook: str, extra: list[str]
            "COURTCLOUD_PKI_DIR": str(directory / "pki"),
            "COURTCLOUD_SECRETS_DIR": str(directory / "secrets")}
     command = ["ansible-playbook", "-i", str(inventory), str(project_dir / playbook), *extra]
-    return subprocess.run(command, cwd=project_dir, env=env, check=False).returncode
+    return subprocess.run(command, cwd=project_dir, env=env, check=False,
+                          stdout=stdout).returncode
 
 
 @dataclass

@@ -39,7 +39,7 @@ def lab_plan_(lab_estate):
 def lab_up(project: Path) -> dict[str, Any]:
     """Bring the lab up (cold in CI: images are built) and return its JSON summary. The lab
     stays up afterwards, for the next lab tests and for the developer."""
-    proc = courtcloud("lab", "up", "--json", "--project-dir", str(project))
+    proc = courtcloud("lab", "up", "--json", "--no-configure", "--project-dir", str(project))
     sys.stderr.write(proc.stderr[-4000:])
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout)

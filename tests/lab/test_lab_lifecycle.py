@@ -73,7 +73,7 @@ def foreign_things():
 
 def test_down_removes_its_estate_and_nothing_else(labtest: Path, lab_up):
     with foreign_things():
-        up = courtcloud("lab", "up", "--estate", "labtest", "--no-host-setup",
+        up = courtcloud("lab", "up", "--estate", "labtest", "--no-host-setup", "--no-configure",
                         "--project-dir", str(labtest))
         assert up.returncode == 0, up.stderr[-2000:]
         assert {c["Names"][0] for c in labelled("container", "labtest")} == {
@@ -122,7 +122,7 @@ def test_down_keeps_an_image_that_a_foreign_container_uses(labtest: Path, tmp_pa
 
 
 def test_down_keeps_a_network_that_a_foreign_container_joined(labtest: Path):
-    up = courtcloud("lab", "up", "--estate", "labtest", "--no-host-setup",
+    up = courtcloud("lab", "up", "--estate", "labtest", "--no-host-setup", "--no-configure",
                     "--project-dir", str(labtest))
     assert up.returncode == 0, up.stderr[-2000:]
     subprocess.run(["podman", "create", "--name", "cc-foreign-guest", "--network",
