@@ -7,7 +7,9 @@ import ipaddress
 import json
 import shutil
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -112,10 +114,15 @@ def test_each_host_has_its_own_identity(lab_up):
     assert host_run("cc-primary-ops-1", "systemctl", "is-active", "ssh").stdout.strip() == "active"
 
 
-@pytest.mark.skipif(shutil.which("ansible") is None, reason="ansible is not installed")
+ANSIBLE = next((str(p) for p in [Path(sys.executable).parent / "ansible"] if p.exists()),
+               shutil.which("ansible"))
+
+
+@pytest.mark.skipif(ANSIBLE is None, reason="ansible is not installed")
 def test_ansible_reaches_every_host_through_the_generated_inventory(lab_up, lab_plan_):
+    # Over SSH as the automation account, host keys checked against the lab's known_hosts.
     proc = subprocess.run(
-        ["ansible", "-i", lab_up["inventory"], "all", "-m", "ansible.builtin.setup",
+        [str(ANSIBLE), "-i", lab_up["inventory"], "all", "-m", "ansible.builtin.setup",
          "-a", "gather_subset=!all,network", "-f", "8", "-o"],
         capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
