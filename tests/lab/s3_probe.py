@@ -17,7 +17,11 @@ client = boto3.client("s3", endpoint_url=endpoint,
                       aws_access_key_id=Path(access_file).read_text().split()[0],
                       aws_secret_access_key=Path(secret_file).read_text().split()[0],
                       verify=ca, region_name="default",
+                      # Ceph 16's RGW takes neither the streamed (aws-chunked) uploads
+                      # nor the checksums that boto3 sends by default since 1.36.
                       config=Config(s3={"addressing_style": "path"},
+                                    request_checksum_calculation="when_required",
+                                    response_checksum_validation="when_required",
                                     retries={"max_attempts": 2}))
 args = json.loads(kwargs)
 if method == "put_object":
