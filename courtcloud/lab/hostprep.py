@@ -10,9 +10,10 @@ from pathlib import Path
 
 from .podman import LabError
 
-# nftables: the lab's router is an nftables table of its own on the host.
+# nftables: the lab's router is an nftables table of its own on the host; openssh-client:
+# Ansible reaches the hosts over SSH with a key the lab makes.
 PACKAGES = ("podman", "runc", "netavark", "aardvark-dns", "debootstrap", "apt-cacher-ng",
-            "iproute2", "nftables")
+            "iproute2", "nftables", "openssh-client")
 CONTAINERS_CONF = Path("/etc/containers/containers.conf")
 MARKER = "# Managed by courtcloud"
 # podman here runs only with runc and explicit ulimits, and the host has no systemd to
