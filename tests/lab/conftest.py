@@ -89,6 +89,14 @@ def container_of(plan, hostname: str) -> str:
     return next(h.container for h in plan.hosts if h.hostname == hostname)
 
 
+def psql(plan, hostname: str, sql: str) -> str:
+    """One SQL statement as postgres on a database host (its local socket); the output."""
+    proc = host_run(container_of(plan, hostname), "runuser", "-u", "postgres", "--",
+                    "psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
 def address_of(plan, hostname: str) -> str:
     return str(next(h.address for h in plan.hosts if h.hostname == hostname))
 

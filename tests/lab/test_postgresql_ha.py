@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from .conftest import ANSIBLE_PLAYBOOK, container_of, host_run, recap, run_playbook
+from .conftest import ANSIBLE_PLAYBOOK, container_of, host_run, psql, recap, run_playbook
 
 pytestmark = [pytest.mark.lab,
               pytest.mark.skipif(ANSIBLE_PLAYBOOK is None, reason="ansible is not installed")]
@@ -23,13 +23,6 @@ def members(lab_plan_, site: str) -> list[dict]:
     proc = host_run(probe, *PATRONICTL, "list", "-f", "json")
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
-
-
-def psql(lab_plan_, hostname: str, sql: str) -> str:
-    proc = host_run(container_of(lab_plan_, hostname), "runuser", "-u", "postgres", "--",
-                    "psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout.strip()
 
 
 @pytest.fixture(scope="module")

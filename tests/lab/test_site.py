@@ -23,6 +23,7 @@ from .conftest import (
     container_of,
     courtcloud,
     host_run,
+    psql,
     recap,
     s3_call,
 )
@@ -45,13 +46,6 @@ def configured(lab_up, project):
     proc, _ = configure(project)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
     return proc
-
-
-def psql(plan, hostname: str, sql: str) -> str:
-    proc = host_run(container_of(plan, hostname), "runuser", "-u", "postgres", "--",
-                    "psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout.strip()
 
 
 def leader(plan, site: str, role: str) -> str:
