@@ -9,6 +9,8 @@ import re
 import shutil
 import subprocess
 import sys
+import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +97,32 @@ def psql(plan, hostname: str, sql: str) -> str:
                     "psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout.strip()
+
+
+def patroni_members(plan, site: str) -> list[dict[str, Any]]:
+    """The site's cluster as Patroni lists it (Member, Role, State, ...)."""
+    proc = host_run(container_of(plan, f"{site}-database-1"), "patronictl", "-c",
+                    "/etc/patroni/config.yml", "list", "-f", "json")
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def member_in_role(plan, site: str, role: str) -> str:
+    return next(m["Member"] for m in patroni_members(plan, site) if m["Role"] == role)
+
+
+def written_row_is_read(plan, writer: str, reader: str, table: str) -> bool:
+    """Insert a fresh token on `writer`; True once `reader` returns it (within 30 s)."""
+    token = str(uuid.uuid4())
+    psql(plan, writer, f"create table if not exists {table} (token text primary key)")
+    psql(plan, writer, f"insert into {table} values ('{token}')")
+    for _ in range(60):
+        proc = host_run(container_of(plan, reader), "runuser", "-u", "postgres", "--",
+                        "psql", "-XAtq", "-c", f"select token from {table} where token = '{token}'")
+        if proc.stdout.strip() == token:
+            return True
+        time.sleep(0.5)
+    return False
 
 
 def address_of(plan, hostname: str) -> str:

@@ -5,24 +5,23 @@ standby leader, the vault holds a backup, and a second run changes nothing."""
 from __future__ import annotations
 
 import json
-import time
-import uuid
 
 import pytest
 
-from .conftest import ANSIBLE_PLAYBOOK, container_of, host_run, psql, recap, run_playbook
+from .conftest import (
+    ANSIBLE_PLAYBOOK,
+    container_of,
+    host_run,
+    member_in_role,
+    patroni_members,
+    psql,
+    recap,
+    run_playbook,
+    written_row_is_read,
+)
 
 pytestmark = [pytest.mark.lab,
               pytest.mark.skipif(ANSIBLE_PLAYBOOK is None, reason="ansible is not installed")]
-
-PATRONICTL = ("patronictl", "-c", "/etc/patroni/config.yml")
-
-
-def members(lab_plan_, site: str) -> list[dict]:
-    probe = container_of(lab_plan_, f"{site}-database-1")
-    proc = host_run(probe, *PATRONICTL, "list", "-f", "json")
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
 
 
 @pytest.fixture(scope="module")
@@ -33,28 +32,15 @@ def converged(lab_up, project):
 
 
 def test_the_primary_site_has_a_leader_and_a_sync_standby(converged, lab_plan_):
-    roles = sorted(m["Role"] for m in members(lab_plan_, "primary"))
+    roles = sorted(m["Role"] for m in patroni_members(lab_plan_, "primary"))
     assert roles.count("Leader") == 1 and "Sync Standby" in roles, roles
 
 
 def test_a_write_on_the_primary_leader_reaches_the_standby_sites_standby_leader(
         converged, lab_plan_):
-    leader = next(m["Member"] for m in members(lab_plan_, "primary") if m["Role"] == "Leader")
-    standby = next(m["Member"] for m in members(lab_plan_, "standby")
-                   if m["Role"] == "Standby Leader")
-    token = str(uuid.uuid4())
-    psql(lab_plan_, leader, "create table if not exists lab_probe (token text primary key)")
-    psql(lab_plan_, leader, f"insert into lab_probe values ('{token}')")
-    seen = ""
-    for _ in range(60):
-        proc = host_run(container_of(lab_plan_, standby), "runuser", "-u", "postgres", "--",
-                        "psql", "-XAtq", "-c",
-                        f"select token from lab_probe where token = '{token}'")
-        seen = proc.stdout.strip()
-        if seen:
-            break
-        time.sleep(0.5)
-    assert seen == token
+    leader = member_in_role(lab_plan_, "primary", "Leader")
+    standby = member_in_role(lab_plan_, "standby", "Standby Leader")
+    assert written_row_is_read(lab_plan_, leader, standby, "lab_probe")
     assert psql(lab_plan_, standby, "select pg_is_in_recovery()") == "t"
 
 

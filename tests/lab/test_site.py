@@ -6,7 +6,6 @@ dropped, root cannot log in; and a second run changes nothing."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import time
@@ -23,9 +22,10 @@ from .conftest import (
     container_of,
     courtcloud,
     host_run,
-    psql,
+    member_in_role,
     recap,
     s3_call,
+    written_row_is_read,
 )
 
 pytestmark = [pytest.mark.lab,
@@ -48,13 +48,6 @@ def configured(lab_up, project):
     return proc
 
 
-def leader(plan, site: str, role: str) -> str:
-    proc = host_run(container_of(plan, f"{site}-database-1"), "patronictl", "-c",
-                    "/etc/patroni/config.yml", "list", "-f", "json")
-    assert proc.returncode == 0, proc.stderr
-    return next(m["Member"] for m in json.loads(proc.stdout) if m["Role"] == role)
-
-
 def test_every_host_of_every_site_converged(configured, lab_plan_):
     counts = recap(configured.stdout)
     assert set(counts) == {h.hostname for h in lab_plan_.hosts}
@@ -62,21 +55,9 @@ def test_every_host_of_every_site_converged(configured, lab_plan_):
 
 
 def test_a_row_written_in_the_primary_site_is_read_in_the_standby_site(configured, lab_plan_):
-    primary = leader(lab_plan_, "primary", "Leader")
-    standby = leader(lab_plan_, "standby", "Standby Leader")
-    token = str(uuid.uuid4())
-    psql(lab_plan_, primary, "create table if not exists site_probe (token text primary key)")
-    psql(lab_plan_, primary, f"insert into site_probe values ('{token}')")
-    seen = ""
-    for _ in range(60):
-        proc = host_run(container_of(lab_plan_, standby), "runuser", "-u", "postgres", "--",
-                        "psql", "-XAtq", "-c",
-                        f"select token from site_probe where token = '{token}'")
-        seen = proc.stdout.strip()
-        if seen:
-            break
-        time.sleep(0.5)
-    assert seen == token
+    primary = member_in_role(lab_plan_, "primary", "Leader")
+    standby = member_in_role(lab_plan_, "standby", "Standby Leader")
+    assert written_row_is_read(lab_plan_, primary, standby, "site_probe")
 
 
 def test_evidence_put_from_the_app_zone_reaches_the_miyun_vault(configured, lab_plan_):
