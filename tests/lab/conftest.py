@@ -62,6 +62,16 @@ def run_playbook(project: Path, inventory: str, playbook: str,
              "ANSIBLE_FORCE_COLOR": "0"})
 
 
+def converge(project: Path, inventory: str, playbook: str,
+             timeout: float = 3600) -> subprocess.CompletedProcess[str]:
+    """Run a playbook that must succeed; its wall time goes to the test log."""
+    started = time.monotonic()
+    proc = run_playbook(project, inventory, playbook, timeout)
+    sys.stderr.write(f"{playbook}: {time.monotonic() - started:.0f} s\n")
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+    return proc
+
+
 def recap(output: str) -> dict[str, dict[str, int]]:
     """Ansible's PLAY RECAP as {host: {ok: n, changed: n, ...}}."""
     hosts = {}

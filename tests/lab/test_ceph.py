@@ -6,13 +6,20 @@ deletion, reaches the Miyun vault's gateway through the copy job; a second run c
 from __future__ import annotations
 
 import json
-import sys
 import time
 import uuid
 
 import pytest
 
-from .conftest import ANSIBLE_PLAYBOOK, container_of, host_run, recap, run_playbook, s3_call
+from .conftest import (
+    ANSIBLE_PLAYBOOK,
+    container_of,
+    converge,
+    host_run,
+    recap,
+    run_playbook,
+    s3_call,
+)
 
 pytestmark = [pytest.mark.lab,
               pytest.mark.skipif(ANSIBLE_PLAYBOOK is None, reason="ansible is not installed")]
@@ -26,11 +33,7 @@ def ceph_json(lab_plan_, hostname: str, *args: str):
 
 @pytest.fixture(scope="module")
 def converged(lab_up, project):
-    started = time.monotonic()
-    proc = run_playbook(project, lab_up["inventory"], "ceph.yml")
-    sys.stderr.write(f"ceph playbook: {time.monotonic() - started:.0f} s\n")
-    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
-    return proc
+    return converge(project, lab_up["inventory"], "ceph.yml")
 
 
 @pytest.mark.parametrize("site", ["primary", "standby"])

@@ -9,14 +9,13 @@ from __future__ import annotations
 import datetime
 import json
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-from .conftest import ANSIBLE_PLAYBOOK, host_run, recap, run_playbook
+from .conftest import ANSIBLE_PLAYBOOK, converge, host_run, recap, run_playbook
 
 pytestmark = [pytest.mark.lab,
               pytest.mark.skipif(ANSIBLE_PLAYBOOK is None, reason="ansible is not installed")]
@@ -94,11 +93,7 @@ def published_certificate(site: str, name: str) -> tuple[bytes, bytes]:
 
 @pytest.fixture(scope="module")
 def converged(lab_up, project):
-    started = time.monotonic()
-    proc = run_playbook(project, lab_up["inventory"], "edge.yml")
-    sys.stderr.write(f"edge playbook: {time.monotonic() - started:.0f} s\n")
-    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
-    return proc
+    return converge(project, lab_up["inventory"], "edge.yml")
 
 
 @pytest.fixture(scope="module")
