@@ -6,14 +6,70 @@ import os
 import shutil
 import subprocess
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from .podman import LabError
 
-# nftables: the lab's router is an nftables table of its own on the host; openssh-client:
-# Ansible reaches the hosts over SSH with a key the lab makes.
-PACKAGES = ("podman", "runc", "netavark", "aardvark-dns", "debootstrap", "apt-cacher-ng",
-            "iproute2", "nftables", "openssh-client")
+
+@dataclass(frozen=True)
+class HostRequirement:
+    """A Debian package the lab needs, a command it provides that the lab runs, and why."""
+
+    package: str
+    command: str  # a name looked up on PATH (sbin included), or an absolute path
+    why: str
+
+
+REQUIREMENTS_FILE = Path(__file__).with_name("host-packages.txt")
+
+
+def requirements(path: Path = REQUIREMENTS_FILE) -> tuple[HostRequirement, ...]:
+    found = []
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        fields = line.split(None, 2)
+        if len(fields) < 3:
+            raise LabError(f"{path}:{number}: expected `package command why`, got {line!r}")
+        found.append(HostRequirement(*fields))
+    return tuple(found)
+
+
+PACKAGES = tuple(r.package for r in requirements())
+# root's PATH, whatever the caller's: iptables and friends live in sbin.
+SEARCH_PATH = os.pathsep.join(["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin",
+                               "/sbin", "/bin"])
+
+
+def _package_installed(package: str) -> bool:
+    proc = subprocess.run(["dpkg-query", "-W", "-f=${Status}", package],
+                          capture_output=True, text=True, check=False)
+    return "install ok installed" in proc.stdout
+
+
+def _command_present(command: str) -> bool:
+    if command.startswith("/"):
+        return os.access(command, os.X_OK)
+    return shutil.which(command, path=SEARCH_PATH) is not None
+
+
+def check_host(reqs: tuple[HostRequirement, ...] | None = None, *,
+               installed: Callable[[str], bool] = _package_installed,
+               present: Callable[[str], bool] = _command_present) -> None:
+    """Stop, naming each missing package, its command and why the lab needs it, before the
+    lab builds or starts anything (a missing iptables otherwise surfaces as netavark's
+    "No such file or directory" in the middle of an image build)."""
+    missing = [r for r in (reqs if reqs is not None else requirements())
+               if not installed(r.package) or not present(r.command)]
+    if missing:
+        lines = "\n".join(f"  {r.package} ({r.command}): {r.why}" for r in missing)
+        raise LabError(f"this machine lacks what the lab needs:\n{lines}\n"
+                       f"install it with `apt-get install {' '.join(r.package for r in missing)}`"
+                       " (`courtcloud lab up` does so as root unless --no-host-setup)")
+
+
 CONTAINERS_CONF = Path("/etc/containers/containers.conf")
 MARKER = "# Managed by courtcloud"
 # podman here runs only with runc and explicit ulimits, and the host has no systemd to
@@ -30,13 +86,7 @@ events_logger = "file"
 
 
 def missing_packages() -> list[str]:
-    missing = []
-    for pkg in PACKAGES:
-        proc = subprocess.run(["dpkg-query", "-W", "-f=${Status}", pkg],
-                              capture_output=True, text=True, check=False)
-        if "install ok installed" not in proc.stdout:
-            missing.append(pkg)
-    return missing
+    return [pkg for pkg in PACKAGES if not _package_installed(pkg)]
 
 
 def install_packages(log: Callable[[str], None]) -> list[str]:
@@ -66,6 +116,3 @@ def write_containers_conf(path: Path = CONTAINERS_CONF) -> bool:
     path.write_text(CONTAINERS_CONF_TEXT)
     return True
 
-
-def have_tools() -> bool:
-    return all(shutil.which(t) for t in ("podman", "debootstrap", "apt-cacher-ng"))

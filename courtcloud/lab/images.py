@@ -4,6 +4,7 @@ be pulled from), and the host image with systemd built on it."""
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -16,12 +17,21 @@ from .podman import IMAGE_LABEL, RECIPE, LabError, exists, podman, podman_json
 
 SUITE = "bookworm"
 HOST_CONTEXT = Path(__file__).parent / "images" / "host"
-DEFAULT_MIRROR = "http://deb.debian.org/debian"
+# An operator's explicit choice of archive (an air-gapped court's own mirror, say) wins over
+# what the machine's apt sources name. No archive is ever named in this code.
+MIRROR_ENV = "COURTCLOUD_DEBIAN_MIRROR"
+APT_SOURCES = (Path("/etc/apt/sources.list"), Path("/etc/apt/sources.list.d"))
 
 
-def host_mirror(sources: tuple[Path, ...] = (Path("/etc/apt/sources.list"),
-                                             Path("/etc/apt/sources.list.d"))) -> str:
-    """The Debian archive URI the host's own apt sources name (one-line or deb822 format)."""
+def host_mirror(sources: tuple[Path, ...] = APT_SOURCES) -> str:
+    """The Debian archive for the lab's images: COURTCLOUD_DEBIAN_MIRROR if set, otherwise
+    the first Debian archive the machine's own apt sources name (one-line or deb822)."""
+    explicit = os.environ.get(MIRROR_ENV, "").strip()
+    if explicit:
+        if not re.match(r"^(https?|file)://\S+$", explicit):
+            raise LabError(f"{MIRROR_ENV}={explicit!r} is not an archive URI: give one such as "
+                           "http://<your mirror>/debian")
+        return explicit.rstrip("/")
     files: list[Path] = []
     for src in sources:
         if src.is_dir():
@@ -34,7 +44,10 @@ def host_mirror(sources: tuple[Path, ...] = (Path("/etc/apt/sources.list"),
             uri = match.group(1).rstrip("/")
             if re.search(r"/debian$", uri) and uri.startswith("http"):
                 return uri
-    return DEFAULT_MIRROR
+    read = ", ".join(str(p) for p in files) or ", ".join(str(s) for s in sources)
+    raise LabError(f"no Debian archive found in this machine's apt sources ({read}): add the "
+                   "court's mirror to the apt sources, or set "
+                   f"{MIRROR_ENV}=http://<mirror>/debian for the lab alone")
 
 
 def _recipe(*parts: str) -> str:

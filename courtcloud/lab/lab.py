@@ -82,6 +82,9 @@ def up(estate: Estate, progress: Progress, *, configure_host: bool = True) -> Up
                 with timed("podman settings"):
                     if hostprep.write_containers_conf():
                         result.changed.append(f"wrote {hostprep.CONTAINERS_CONF}")
+            with timed("host check"):
+                # Before anything is built: a missing command named here, not deep in podman.
+                hostprep.check_host()
             with timed("base image"):
                 if images.build_base(estate.name, progress.log):
                     result.changed.append(f"built {BASE_IMAGE}")

@@ -115,12 +115,29 @@ def host_routes(plan: LabPlan, spec: HostSpec) -> list[tuple[str, str]]:
     return [(str(n.subnet), str(home.gateway)) for n in plan.networks if n.name not in attached]
 
 
+ROUTES_FILE = "/etc/courtcloud/lab-routes"
+ROUTES_UNIT = "courtcloud-lab-routes.service"
+
+
+def routes_text(routes: list[tuple[str, str]]) -> str:
+    lines = ["# Managed by courtcloud lab up: destination and gateway, applied at every boot",
+             f"# by {ROUTES_UNIT}."]
+    return "\n".join([*lines, *(f"{dst} {via}" for dst, via in routes), ""])
+
+
 def ensure_routes(plan: LabPlan, spec: HostSpec) -> bool:
+    """Write the host's routes where its own boot applies them, and apply them now. Routes
+    set from outside alone would be lost at the host's next restart."""
     routes = host_routes(plan, spec)
+    wanted = routes_text(routes)
+    written = podman("exec", spec.container, "cat", ROUTES_FILE, check=False).stdout
     have = podman("exec", spec.container, "ip", "-4", "route", "show").stdout
     missing = [(dst, via) for dst, via in routes if f"{dst} via {via} " not in have]
-    if not missing:
+    if written == wanted and not missing:
         return False
-    script = "; ".join(f"ip route replace {dst} via {via}" for dst, via in missing)
-    podman("exec", spec.container, "sh", "-ec", script)
+    if written != wanted:
+        podman("exec", "-i", spec.container, "sh", "-ec",
+               f"mkdir -p {Path(ROUTES_FILE).parent}; cat > {ROUTES_FILE}.new; "
+               f"mv {ROUTES_FILE}.new {ROUTES_FILE}", input_bytes=wanted.encode())
+    podman("exec", spec.container, "systemctl", "restart", ROUTES_UNIT)
     return True

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from courtcloud.lab import router
+from courtcloud.lab.plan import PROXY_PORT
 
 from .conftest import courtcloud, host_run
 
@@ -165,3 +166,44 @@ def test_the_bench_reaches_the_proxy_and_no_lab_zone(lab_up, lab_plan_):
 def test_hosts_cannot_set_the_machines_clock(lab_up):
     proc = host_run("cc-primary-ops-1", "date", "-s", "@0")
     assert proc.returncode != 0 and "not permitted" in proc.stderr
+
+
+CONNECT_PROXY = ("import socket, sys; "
+                 f"socket.create_connection((sys.argv[1], {PROXY_PORT}), timeout=3).close()")
+
+
+def _wait_booted(container: str, seconds: float = 90) -> str:
+    deadline = time.monotonic() + seconds
+    state = ""
+    while time.monotonic() < deadline:
+        state = host_run(container, "systemctl", "is-system-running").stdout.strip()
+        if state in ("running", "degraded"):
+            break
+        time.sleep(0.5)
+    return state
+
+
+def test_a_restarted_host_comes_back_routed_by_itself(lab_up, lab_plan_):
+    """A stop and start (a crash, a drill, the machine restarting) remakes the host's
+    network namespace; its own boot must restore the routes to every other zone, with no
+    `lab up` in between. The package proxy is reached at each other zone's gateway: a real
+    connection that needs the route (the proxy listens on every lab bridge)."""
+    spec = next(h for h in lab_plan_.hosts if h.hostname == "primary-database-1")
+    subprocess.run(["podman", "stop", "-t", "10", spec.container], check=True,
+                   capture_output=True, timeout=120)
+    subprocess.run(["podman", "start", spec.container], check=True, capture_output=True,
+                   timeout=120)
+    assert _wait_booted(spec.container) in ("running", "degraded")
+    routes = host_run(spec.container, "ip", "-4", "route").stdout
+    wanted = router.host_routes(lab_plan_, spec)
+    assert wanted and all(f"{dst} via {via} " in routes for dst, via in wanted), routes
+    unit = host_run(spec.container, "systemctl", "is-active", router.ROUTES_UNIT).stdout
+    assert unit.strip() == "active"
+    attached = {n for n, _ in spec.networks}
+    for network in lab_plan_.networks:
+        if network.name in attached:
+            continue
+        probe = host_run(spec.container, "python3", "-c", CONNECT_PROXY, str(network.gateway))
+        assert probe.returncode == 0, (network.name, probe.stderr[-300:])
+    # And the next `lab up` finds nothing to repair on it.
+    assert router.ensure_routes(lab_plan_, spec) is False
