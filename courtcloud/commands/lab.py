@@ -200,7 +200,8 @@ def status_cmd(estate: str, as_json: bool) -> None:
 @command.command("images")
 @estate_option
 def images_cmd(estate: str) -> None:
-    """Build only the lab's images (base from debootstrap, host with systemd)."""
+    """Build only the lab's images (base from debootstrap, host with systemd, each app's)."""
+    from ..apps import releases
     from ..lab import images
 
     progress = ConsoleProgress(Console())
@@ -209,6 +210,9 @@ def images_cmd(estate: str) -> None:
             images.build_base(estate, progress.log)
         with progress.step("host image"):
             images.build_host(estate, progress.log)
+        for release in releases().values():
+            with progress.step(f"{release.name} image ({release.image})"):
+                images.build_app(release, estate, progress.log)
 
 
 @command.command("inventory")

@@ -1,17 +1,21 @@
 """The lab's images, built here: a Debian base from debootstrap, imported (no registry can
-be pulled from), and the host image with systemd built on it."""
+be pulled from), the host image with systemd built on it, and each app's image built on the
+base from wheels made on this machine (the apps' own Containerfiles, offline inside)."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from ..apps import AppRelease
 from .plan import BASE_IMAGE, HOST_IMAGE
 from .podman import IMAGE_LABEL, RECIPE, LabError, exists, podman, podman_json
 
@@ -120,3 +124,65 @@ def build_host(estate: str, log: Callable[[str], None]) -> bool:
            "--label", f"{RECIPE}={recipe}", "--layers=false", "-t", HOST_IMAGE,
            str(HOST_CONTEXT), timeout=1800)
     return True
+
+
+# What an app's image is made from: its sources, not what builds or tests leave beside them.
+_NOT_SOURCES = {"build", "tests", "__pycache__", ".pytest_cache", ".ruff_cache", ".venv"}
+
+
+def app_sources(release: AppRelease) -> list[Path]:
+    return sorted(
+        p for p in release.directory.rglob("*")
+        if p.is_file() and not any(part in _NOT_SOURCES or part.endswith(".egg-info")
+                                   for part in p.relative_to(release.directory).parts))
+
+
+def app_recipe(release: AppRelease, base_id: str) -> str:
+    return _recipe(base_id, release.version, *(
+        f"{p.relative_to(release.directory)}:{hashlib.sha256(p.read_bytes()).hexdigest()}"
+        for p in app_sources(release)))
+
+
+def build_app(release: AppRelease, estate: str, log: Callable[[str], None]) -> bool:
+    """The app's image from its Containerfile, unless one from the same sources exists. The
+    wheels are made here (pinned in the app's pyproject); the image installs them offline."""
+    recipe = app_recipe(release, image_id(BASE_IMAGE))
+    if image_recipe(release.image) == recipe:
+        return False
+    log(f"{release.name} {release.version}: wheels (pip wheel, pinned)")
+    shutil.rmtree(release.wheels, ignore_errors=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--disable-pip-version-check",
+         "--wheel-dir", str(release.wheels), str(release.directory)],
+        capture_output=True, text=True, check=False, timeout=1800)
+    if proc.returncode != 0:
+        raise LabError(f"app {release.name}: pip wheel failed: {proc.stderr.strip()[-800:]}")
+    log(f"{release.name}: podman build {release.image}")
+    try:
+        podman("build", "--label", f"{IMAGE_LABEL}={estate}", "--label", f"{RECIPE}={recipe}",
+               "--label", f"io.courtcloud.app={release.name}", "--layers=false",
+               "-f", str(release.containerfile), "-t", release.image, str(release.directory),
+               timeout=3600)
+    except LabError as exc:
+        raise LabError(f"app {release.name}: {exc}") from exc
+    return True
+
+
+IMAGE_LIST = "images.json"
+
+
+def write_image_list(directory: Path, releases: list[AppRelease]) -> tuple[Path, bool]:
+    """The lab's images with their ids and digests, in the lab's state: what an offline
+    bundle would carry, and what the running platform was made from. (path, changed)"""
+    rows = []
+    for name in (BASE_IMAGE, HOST_IMAGE, *(r.image for r in releases)):
+        info = podman_json("image", "inspect", name)[0]
+        rows.append({"image": name, "id": info["Id"], "digest": info.get("Digest", ""),
+                     "app": (info.get("Labels") or {}).get("io.courtcloud.app"),
+                     "size_mb": round(info.get("Size", 0) / 1e6, 1)})
+    path = directory / IMAGE_LIST
+    text = json.dumps(rows, indent=2) + "\n"
+    if path.exists() and path.read_text() == text:
+        return path, False
+    path.write_text(text)
+    return path, True

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 import yaml
 
+from .. import apps
 from ..inventory import build_inventory
 from ..model import Estate, Host, estate_hosts
 from . import access, hostprep, images, router
@@ -91,6 +92,15 @@ def up(estate: Estate, progress: Progress, *, configure_host: bool = True) -> Up
             with timed("host image"):
                 if images.build_host(estate.name, progress.log):
                     result.changed.append(f"built {HOST_IMAGE}")
+            releases = list(apps.releases().values())
+            with timed(f"app images ({len(releases)})"):
+                for release in releases:
+                    if images.build_app(release, estate.name, progress.log):
+                        result.changed.append(f"built {release.image}")
+                directory.mkdir(parents=True, exist_ok=True)
+                path, changed = images.write_image_list(directory, releases)
+                if changed:
+                    result.changed.append(f"wrote {path}")
             with timed(f"networks ({len(plan.all_networks)})"):
                 _converge_networks(plan, result, undo, progress)
             with timed(f"hosts ({len(plan.hosts)})"):

@@ -49,7 +49,7 @@ def test_image_builds_and_transcribes_offline(tmp_path: Path) -> None:
         assert cli, f"{base} is missing and the courtcloud tool is not installed to build it"
         subprocess.run([cli, "lab", "images"], check=True)
     pip = shutil.which("pip") or "pip"
-    subprocess.run([pip, "wheel", "-q", "--wheel-dir", str(APP / "wheels"), str(APP)],
+    subprocess.run([pip, "wheel", "-q", "--wheel-dir", str(APP / "build" / "wheels"), str(APP)],
                    check=True)
     subprocess.run([podman, "build", "-q", "-f", str(APP / "Containerfile"), "-t", TAG,
                     str(APP)], check=True)
