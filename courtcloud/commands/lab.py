@@ -229,3 +229,42 @@ def inventory_cmd(estate: str, project_dir: Path) -> None:
         model = load_project_estate(project_dir, estate)
     inventory = build_inventory(model, lab_connection(model))
     click.echo(yaml.safe_dump(inventory, sort_keys=False), nl=False)
+
+
+@command.command("token")
+@estate_option
+@project_dir_option
+@click.option("--role", "roles", multiple=True, required=True,
+              help="judge, clerk, mediator, party (litigant), lawyer or public; repeatable")
+@click.option("--subject", default=None, help="the user id (default: lab-<first role>)")
+@click.option("--name", default=None, help="the display name (default: the subject)")
+@click.option("--ttl", default=3600, show_default=True, help="seconds the token lasts")
+def token_cmd(estate: str, project_dir: Path, roles: tuple[str, ...], subject: str | None,
+              name: str | None, ttl: int) -> None:
+    """Print a bearer token from the lab's identity provider, for trying the apps by hand:
+
+        curl -H "Authorization: Bearer $(courtcloud lab token --role judge)" ...
+    """
+    from ..lab import identity
+    from ..lab.state import state_dir
+    from ..model.published import LITIGATION_AUDIENCE, identity_issuer
+
+    with fail_on_model_error():
+        model = load_project_estate(project_dir, estate)
+    with _lab_errors():
+        token = identity.mint(state_dir(estate), issuer=identity_issuer(model),
+                              audience=LITIGATION_AUDIENCE,
+                              subject=subject or f"lab-{roles[0]}", roles=list(roles),
+                              name=name, ttl_s=ttl)
+    click.echo(token)
+
+
+@command.command("agent", hidden=True)
+@estate_option
+def agent_cmd(estate: str) -> None:
+    """The lab's node agent (started by `lab up`, stopped by `lab down`): keeps every app pod
+    attached to its worker host, recreating it when the worker was restarted."""
+    from ..lab.platform import run_agent
+    from ..lab.state import state_dir
+
+    run_agent(state_dir(estate))

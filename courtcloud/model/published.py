@@ -51,3 +51,14 @@ def published_names(estate: Estate, site: Site) -> list[PublishedName]:
         published.append(PublishedName(f"{app.name}.{estate.court.domain}", str(app.name),
                                        upstreams))
     return published
+
+
+# The court's identity provider is published as identity.<court domain>; its tokens name the
+# litigation service as their audience. The charts give both to the app, and the lab's own
+# identity provider (`courtcloud lab token`) signs with them.
+IDENTITY_HOST = "identity"
+LITIGATION_AUDIENCE = "courtcloud-litigation"
+
+
+def identity_issuer(estate: Estate) -> str:
+    return f"https://{IDENTITY_HOST}.{estate.court.domain}"
