@@ -95,7 +95,7 @@ def test_site_apps_namespaces_deny_by_default_and_render_charts(mocks):
     assert set(apps.namespaces) == {str(a.name) for a in PRIMARY.apps}
 
     assert set(apps.default_deny) == set(apps.namespaces)
-    assert set(apps.charts) == {"chain", "litigation"}  # the charts that exist so far
+    assert set(apps.charts) == {"chain", "litigation", "ocr", "asr"}  # every app but exchange
 
     def check(args: list) -> None:
         names, specs, resources = args

@@ -102,7 +102,7 @@ def test_charts_render_with_the_models_replicas(production_runs, production_esta
                    for d in run.of_type("kubernetes:apps/v1:Deployment")}
     replicas = {str(a.name): a.replicas for a in production_estate.site("primary").apps}
     assert {name.rsplit("-", 1)[-1]: d["spec"]["replicas"] for name, d in deployments.items()} \
-        == {"chain": replicas["chain"], "litigation": replicas["litigation"]}
+        == {app: replicas[app] for app in ("chain", "litigation", "ocr", "asr")}
     for namespace in run.of_type("kubernetes:core/v1:Namespace"):
         labels = namespace.inputs["metadata"]["labels"]
         assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
