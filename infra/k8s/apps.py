@@ -1,47 +1,28 @@
 """A site's Kubernetes: one namespace per app with Pod Security `restricted`, a default-deny
 NetworkPolicy, the egress each app needs (the worker pool's flows in the model), a
-ResourceQuota, and the app's chart from `charts/<app>` with values from the model."""
+ResourceQuota, and the app's chart from `charts/<app>` with the values `courtcloud.charts`
+derives from the model (the same values the lab renders the charts with)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-import yaml
 
+from courtcloud.charts import CHARTS_DIR, chart_defaults, chart_path, chart_values, namespace_name
 from courtcloud.model import Estate, Site, site_hosts
 from courtcloud.model.schema import AppPlacement, KubernetesCluster
 
-CHARTS_DIR = Path(__file__).resolve().parents[2] / "charts"
+__all__ = ["CHARTS_DIR", "SiteApps", "SiteAppsArgs", "chart_defaults", "chart_path",
+           "chart_values", "namespace_name", "quota", "worker_egress"]
+
 POD_SECURITY = "restricted"
 # Cluster DNS: every pod may ask kube-system's resolver, and nothing else outside the rules.
 DNS_PORT = 53
 # Pods a rolling update may run at once: the replicas plus one surge pod.
 SURGE = 1
-
-
-def namespace_name(app: AppPlacement) -> str:
-    return f"court-{app.name}"
-
-
-def chart_path(app: AppPlacement) -> Path | None:
-    path = CHARTS_DIR / str(app.name)
-    return path if (path / "Chart.yaml").is_file() else None
-
-
-def chart_values(site: Site, app: AppPlacement) -> dict[str, Any]:
-    """What the model decides about an app's release; the chart decides the rest."""
-    return {"replicaCount": app.replicas, "site": site.name, "core": app.core}
-
-
-def chart_defaults(app: AppPlacement) -> dict[str, Any]:
-    path = chart_path(app)
-    if path is None:
-        return {}
-    return yaml.safe_load((path / "values.yaml").read_text(encoding="utf-8")) or {}
 
 
 def worker_egress(site: Site, cluster: KubernetesCluster) -> list[dict[str, Any]]:
@@ -151,6 +132,6 @@ class SiteApps(pulumi.ComponentResource):
                 self.charts[str(app.name)] = k8s.helm.v3.Chart(
                     f"{cluster.name}-{app.name}",
                     k8s.helm.v3.LocalChartOpts(path=str(path), namespace=ns_name,
-                                               values=chart_values(site, app)),
+                                               values=chart_values(args.estate, site, app)),
                     opts=in_ns)
         self.register_outputs({"namespaces": list(self.namespaces)})
