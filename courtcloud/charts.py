@@ -25,6 +25,7 @@ import yaml
 
 from .apps import releases
 from .model import Estate, Host, HostRole, Site, StorageKind, site_hosts
+from .model.published import LITIGATION_AUDIENCE, identity_issuer
 from .model.schema import AppName, AppPlacement, KubernetesCluster
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -203,7 +204,7 @@ def chart_values(estate: Estate, site: Site, app: AppPlacement | AppName | str, 
         values["database"] = _database(site, name)
         values["s3"] = _object_store(site, cluster)
         values["chain"] = _service(site, cluster, "chain", name)
-        values["tokens"] = {"issuer": f"https://id.{estate.court.domain}"}
+        values["tokens"] = {"issuer": identity_issuer(estate), "audience": LITIGATION_AUDIENCE}
     elif name == "chain":
         values["database"] = _database(site, name)
         values["nodeName"] = site.name
@@ -241,6 +242,21 @@ def render(estate: Estate, site: Site, app: AppPlacement | AppName | str, *,
                 document.setdefault("metadata", {}).setdefault("namespace", namespace)
                 manifests.append(document)
     return manifests
+
+
+def app_databases(estate: Estate) -> list[dict[str, str]]:
+    """The apps' databases and logins ([{name, owner}]) that roles/postgresql_ha creates
+    (`postgresql_ha_app_databases`): one for each app placed in the estate whose release
+    uses the site's PostgreSQL cluster."""
+    found: dict[str, dict[str, str]] = {}
+    for site in estate.sites:
+        for placed in site.apps:
+            if chart_path(placed) is None:
+                continue
+            database = chart_values(estate, site, placed).get("database")
+            if database:
+                found[database["name"]] = {"name": database["name"], "owner": database["user"]}
+    return [found[name] for name in sorted(found)]
 
 
 # --- reading rendered manifests ---------------------------------------------------------

@@ -23,6 +23,7 @@ import yaml
 from courtcloud import charts
 from courtcloud.apps import releases
 from courtcloud.model import HostRole, load_project_estate, site_hosts
+from courtcloud.model.published import LITIGATION_AUDIENCE, identity_issuer
 from courtcloud.model.schema import StorageKind
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -382,7 +383,9 @@ def test_litigation_reaches_the_sites_gateway_bucket_and_chain(estate, site, app
     url = urlsplit(env["LITIGATION_CHAIN_URL"])
     assert url.hostname == f"{service['metadata']['name']}.{service['metadata']['namespace']}.svc"
     assert url.port == service["spec"]["ports"][0]["port"]
-    assert env["LITIGATION_TOKEN_ISSUER"].endswith(loaded.court.domain)
+    # the issuer and audience the lab's identity provider signs tokens with
+    assert env["LITIGATION_TOKEN_ISSUER"] == identity_issuer(loaded)
+    assert env["LITIGATION_TOKEN_AUDIENCE"] == LITIGATION_AUDIENCE
 
 
 CHAIN = [r for r in RELEASES if r[2] == "chain"]
@@ -427,6 +430,13 @@ def test_chain_lets_in_the_sites_apps_that_call_it_and_they_may_reach_it(estate,
                   if m["metadata"]["name"] == "litigation-to-chain")
     port = container_of(manifests)["ports"][0]["containerPort"]
     assert egress["spec"]["egress"][0]["ports"] == [{"port": port, "protocol": "TCP"}]
+
+
+@pytest.mark.parametrize("estate", sorted(ESTATES))
+def test_the_apps_databases_are_the_ones_their_releases_log_in_to(estate):
+    """What roles/postgresql_ha creates (postgresql_ha_app_databases)."""
+    assert charts.app_databases(ESTATES[estate]) == [
+        {"name": "chain", "owner": "chain"}, {"name": "litigation", "owner": "litigation"}]
 
 
 def test_an_app_not_placed_on_a_site_is_refused_naming_it():
