@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import automation
+from .charts import app_databases
 from .model import Estate, Host, HostRole, estate_hosts
 from .model.flows import inbound_rules
 from .model.published import published_names
@@ -84,6 +85,8 @@ def build_inventory(estate: Estate, connection: Connection = by_address,
                 "courtcloud_estate": estate.name,
                 "courtcloud_security_level": estate.security_level,
                 "courtcloud_domain": estate.court.domain,
+                # The apps' databases and logins (roles/postgresql_ha), from their charts.
+                "courtcloud_app_databases": app_databases(estate),
                 **automation.inventory_vars(),
             },
             "hosts": hostvars,

@@ -103,15 +103,52 @@ def up_cmd(estate: str, project_dir: Path, no_host_setup: bool, configure: bool,
             rc = lab.configure(model, project_dir, "playbooks/site.yml", [],
                                stdout=sys.stderr if as_json else None)
         summary["configured"] = rc == 0
+        if rc == 0:
+            with _lab_errors():
+                started = lab.start_platform(model, ConsoleProgress(console))
+            summary["apps_ready"] = started.ready
+            summary["changed"] += started.changed
+            summary["platform"] = _platform_status(model)
         summary["elapsed_s"] = round(time.monotonic() - start, 1)
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:
         _print_summary(console, summary)
+        if summary.get("platform"):
+            _print_platform(console, summary["platform"])
     if configure and not summary["configured"]:
         console.print("[red]the site playbook failed[/] (see above); the hosts are up: fix "
-                      "and run `courtcloud lab configure`")
+                      "and run `courtcloud lab configure`, then `courtcloud lab apps`")
         sys.exit(1)
+    if configure and not all(summary.get("apps_ready", {}).values()):
+        console.print("[red]some app replicas are not ready[/] (named above); "
+                      "`courtcloud lab status` follows them")
+        sys.exit(1)
+
+
+def _platform_status(model) -> list[dict]:
+    from ..lab import platform
+    from ..lab.plan import lab_plan
+    from ..lab.state import state_dir
+
+    return platform.status(model, lab_plan(model), state_dir(model.name))
+
+
+def _print_platform(console: Console, rows: list[dict]) -> None:
+    table = Table(title="the platform: apps behind each site's entry", title_justify="left")
+    for col in ("site", "app", "published URL", "version", "ready", "database leader",
+                "ceph", "evidence copied to"):
+        table.add_column(col)
+    for row in rows:
+        site_cells = [row["database_leader"], row["ceph"], row["evidence_copied_to"] or "-"]
+        for i, app in enumerate(row["apps"] or [{}]):
+            ready = (f"{app['ready']}/{app['desired']}" if app.get("started")
+                     else "not started" if app else "-")
+            style = "" if not app or app["ready"] == app["desired"] else "[red]"
+            table.add_row(row["site"] if i == 0 else "", app.get("app", "-"),
+                          app.get("url", "-"), app.get("version") or "-",
+                          f"{style}{ready}", *(site_cells if i == 0 else ["", "", ""]))
+    console.print(table)
 
 
 def _print_summary(console: Console, summary: dict) -> None:
@@ -179,22 +216,57 @@ def down_cmd(estate: str, keep_images: bool) -> None:
 
 @command.command("status")
 @estate_option
+@project_dir_option
 @click.option("--json", "as_json", is_flag=True)
-def status_cmd(estate: str, as_json: bool) -> None:
-    """The lab's hosts and whether they run."""
+def status_cmd(estate: str, project_dir: Path, as_json: bool) -> None:
+    """The lab's hosts and whether they run; per site, each app's URL, version and ready
+    replicas, the database leader, Ceph's health and where evidence is copied."""
     from ..lab import lab
 
     with _lab_errors():
         rows = lab.status(estate)
+        with fail_on_model_error(as_json):
+            model = load_project_estate(project_dir, estate)
+        platform = _platform_status(model) if rows else []
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
+        click.echo(json.dumps({"hosts": rows, "platform": platform}, indent=2))
         return
     table = Table(title=f"lab {estate!r}")
     for col in ("host", "site", "state"):
         table.add_column(col)
     for row in rows:
         table.add_row(row["host"], row["site"], row["state"])
-    Console().print(table if rows else "the lab has no hosts (courtcloud lab up)")
+    console = Console(width=max(Console().width, 130))
+    console.print(table if rows else "the lab has no hosts (courtcloud lab up)")
+    if platform:
+        _print_platform(console, platform)
+
+
+@command.command("apps")
+@estate_option
+@project_dir_option
+@click.option("--json", "as_json", is_flag=True, help="print the platform's state as JSON")
+def apps_cmd(estate: str, project_dir: Path, as_json: bool) -> None:
+    """(Re)start the apps of every site on the configured lab: charts rendered with each
+    site's values, Secrets as files, a pod per replica on its worker, the node agent; then
+    wait for their readiness. `lab up` does this after the site playbook."""
+    from ..lab import lab
+
+    with fail_on_model_error(as_json):
+        model = load_project_estate(project_dir, estate)
+    console = Console(stderr=as_json, width=max(Console().width, 130))
+    with _lab_errors():
+        started = lab.start_platform(model, ConsoleProgress(console))
+        rows = _platform_status(model)
+    if as_json:
+        click.echo(json.dumps({"changed": started.changed, "ready": started.ready,
+                               "platform": rows}, indent=2))
+    else:
+        for line in started.changed:
+            console.print(f"   {line}")
+        _print_platform(console, rows)
+    if not all(started.ready.values()):
+        sys.exit(1)
 
 
 @command.command("images")

@@ -44,7 +44,10 @@ SEARCH_PATH = os.pathsep.join(["/usr/local/sbin", "/usr/local/bin", "/usr/sbin",
 
 
 def _package_installed(package: str) -> bool:
-    proc = subprocess.run(["dpkg-query", "-W", "-f=${Status}", package],
+    dpkg_query = shutil.which("dpkg-query", path=SEARCH_PATH)
+    if dpkg_query is None:
+        raise LabError("dpkg-query is missing: the lab runs on Debian 12 (bookworm)")
+    proc = subprocess.run([dpkg_query, "-W", "-f=${Status}", package],
                           capture_output=True, text=True, check=False)
     return "install ok installed" in proc.stdout
 

@@ -23,7 +23,7 @@ import yaml
 from .. import apps
 from ..inventory import build_inventory
 from ..model import Estate, Host, estate_hosts
-from . import access, hostprep, images, router
+from . import access, hostprep, images, platform, router
 from .plan import BASE_IMAGE, HOST_IMAGE, BenchSpec, HostSpec, LabPlan, lab_plan
 from .podman import (
     LABEL,
@@ -294,6 +294,13 @@ def lab_connection(estate: Estate) -> Callable[[Host], dict[str, Any]]:
 
 def _write_inventory(estate: Estate, directory: Path, result: UpResult) -> Path:
     inventory = build_inventory(estate, access.connection(estate, directory))
+    # The lab's workers also run each site's ingress (roles/ingress), routing to the pods.
+    pods = platform.platform_plan(estate, result.plan, directory).pods
+    workers = {p.worker for p in pods}
+    for spec in result.plan.hosts:
+        if spec.container in workers:
+            inventory["all"]["hosts"][spec.hostname]["courtcloud_ingress_routes"] = (
+                platform.ingress_routes(estate, spec.site, pods))
     path = directory / "inventory.yml"
     text = "# Managed by courtcloud: the lab's Ansible inventory, derived from the site model.\n"
     text += yaml.safe_dump(inventory, sort_keys=False)
@@ -346,9 +353,15 @@ def down(estate_name: str, progress: Progress, *, keep_images: bool = False) -> 
         with progress.step("router"):
             if shutil.which("nft") and router.remove(estate_name):
                 result.removed.append("lab router (nftables table)")
+        with progress.step("node agent"):
+            if platform.NodeAgent(directory, estate_name).stop():
+                result.removed.append("node agent")
         if shutil.which("podman") is None:
             progress.log("podman is not installed: there are no lab containers to remove")
         else:
+            with progress.step("apps"):
+                # Before the hosts: a worker whose network a pod shares cannot go first.
+                result.removed += [f"pod {n}" for n in platform.remove_pods(estate_name)]
             with progress.step("hosts"):
                 names = [c["Names"][0] for c in labelled("container", estate_name)]
                 if names:
@@ -418,3 +431,11 @@ def summary(result: UpResult) -> dict[str, Any]:
         "timings_s": result.timings,
     }
 
+
+
+def start_platform(estate: Estate, progress: Progress) -> platform.PlatformResult:
+    """The apps of every site on the lab's (configured) workers; see `platform`."""
+    directory = state_dir(estate.name)
+    plan = lab_plan(estate)
+    with lab_lock(directory), progress.step("apps on the workers"):
+        return platform.start(estate, plan, directory, progress.log)

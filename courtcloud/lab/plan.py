@@ -9,7 +9,8 @@ import json
 import uuid
 from dataclasses import dataclass
 
-from ..model import Estate, estate_hosts, gateway
+from ..model import Estate, HostRole, Site, estate_hosts, gateway
+from ..model.addressing import site_hosts
 from .podman import LABEL, RECIPE
 
 BASE_IMAGE = "localhost/courtcloud/base:bookworm"
@@ -156,10 +157,13 @@ def lab_plan(estate: Estate) -> LabPlan:
         entries += [(host.name, str(host.address)),
                     (host.fqdn(estate.court.domain), str(host.address))]
     zones = {(s.name, z.name): z for s in estate.sites for z in s.zones}
+    services = {site.name: service_entries(estate, site) for site in estate.sites}
     specs = []
     for host in hosts:
         home = zones[(host.site, host.home_zone)]
         own = [(PROXY_NAME, str(gateway(home)))]
+        if HostRole.k8s_worker in host.roles:
+            own += services[host.site]
         specs.append(HostSpec(
             container=f"cc-{host.name}", hostname=host.name, site=host.site, pool=host.pool,
             roles=tuple(str(r) for r in host.roles), home_zone=host.home_zone,
@@ -175,3 +179,28 @@ def lab_plan(estate: Estate) -> LabPlan:
             NetworkSpec(f"cc-{estate.name}-bench", "bench", "bench", cidr, cidr[1], estate.name),
             anchor=f"cc-{estate.name}-bench", anchor_address=str(cidr[2]))
     return LabPlan(estate.name, networks, tuple(specs), bench)
+
+
+def service_entries(estate: Estate, site: Site) -> list[tuple[str, str]]:
+    """Names the apps' pods on a site's workers resolve (pods share their worker's
+    /etc/hosts). A Service of the site (`<app>.<namespace>.svc`) is the replica on the same
+    worker, at its loopback: every app runs one replica per worker, so the node-local one is
+    always there (a cluster's kube-proxy with a node-local policy does the same). Another
+    site's app (`<app>.<site>.<court domain>`) is that site's first worker's ingress."""
+    from ..charts import chart_path, namespace_name, site_service_name
+
+    entries = [(f"{app.name}.{namespace_name(app)}.svc", "127.0.0.1")
+               for app in site.apps if chart_path(app) is not None]
+    for other in estate.sites:
+        clusters = {k.name: k for k in other.kubernetes}
+        if other.name == site.name:
+            continue
+        for app in other.apps:
+            cluster = clusters.get(app.cluster)
+            if cluster is None or chart_path(app) is None:
+                continue
+            pool = other.pool(cluster.worker_pool)
+            first = next(h for h in site_hosts(other) if h.pool == pool.name)
+            entries.append((site_service_name(str(app.name), other, estate),
+                            str(first.addresses[pool.home_zone])))
+    return entries

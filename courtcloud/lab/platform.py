@@ -40,6 +40,8 @@ AGENT_PERIOD_S = 3.0
 class PlatformPlan:
     pods: list[PodSpec] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # apps placed but with no chart yet
+    # (site, app) -> the rendered manifests
+    manifests: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
 
 
 def workers_of(plan: LabPlan, estate: Estate, site_name: str, pool: str) -> list[tuple[str, str]]:
@@ -51,25 +53,51 @@ def workers_of(plan: LabPlan, estate: Estate, site_name: str, pool: str) -> list
             and str(HostRole.k8s_worker) in h.roles]
 
 
-def platform_plan(estate: Estate, plan: LabPlan, directory: Path) -> PlatformPlan:
+def platform_plan(estate: Estate, plan: LabPlan, directory: Path,
+                  witness_keys: dict[str, str] | None = None) -> PlatformPlan:
     """Every replica of every app placed in the lab stack, from its rendered chart."""
-    from .. import charts  # helm_python: only when the platform is wanted
+    from .. import charts
 
     result = PlatformPlan()
     for site in estate.sites:
         clusters = {c.name: c for c in site.kubernetes}
         for app in site.apps:
-            if charts.chart_path(str(app.name)) is None:
+            if charts.chart_path(app) is None:
                 result.skipped.append(f"{site.name}/{app.name}")
                 continue
             cluster = clusters[app.cluster]
             workers = workers_of(plan, estate, site.name, cluster.worker_pool)
-            manifests = charts.render(estate, site, app)
+            manifests = charts.render(estate, site, app, witness_keys=witness_keys)
+            namespace = charts.namespace_name(app)
+            result.manifests[(site.name, str(app.name))] = manifests
             result.pods += pod_specs(
                 estate.name, site.name, str(app.name), manifests, workers,
-                secrets_dir=directory / "k8s-secrets" / site.name,
-                config_dir=directory / "k8s-config" / site.name / str(app.name))
+                secrets_dir=directory / "k8s-secrets" / site.name / namespace,
+                config_dir=directory / "k8s-config" / site.name / namespace)
     return result
+
+
+def ingress_routes(estate: Estate, site_name: str, pods: list[PodSpec]) -> list[dict[str, Any]]:
+    """What each worker's ingress routes (roles/ingress): per app of the site, its published
+    name and the site's own name for it, its port and readiness path, and its replicas."""
+    from ..charts import site_service_name
+    from ..model.published import published_names
+
+    site = estate.site(site_name)
+    published = {p.app: p.name for p in published_names(estate, site)}
+    routes = []
+    for app in site.apps:
+        replicas = [p for p in pods if p.site == site_name and p.app == str(app.name)]
+        if not replicas:
+            continue
+        first = replicas[0]
+        routes.append({
+            "app": first.app,
+            "names": [published[first.app], site_service_name(first.app, site, estate)],
+            "port": first.port,
+            "readiness": first.readiness.path if first.readiness else "/",
+            "replicas": [f"{p.worker_address}:{p.port}" for p in replicas]})
+    return routes
 
 
 # --- the pods' Secrets, as files --------------------------------------------------------
@@ -117,6 +145,96 @@ def write_config_files(specs: list[PodSpec]) -> int:
             path.chmod(0o644)
             written += 1
     return written
+
+
+# Where the lab finds each Secret the charts name: the stand-in for a court's secret store.
+# Database passwords and S3 keys are the ones the roles generated on the controller when
+# they made the logins; the rest the lab makes itself, once.
+def secret_value(directory: Path, estate: Estate, site: str, secret: str, key: str) -> bytes:
+    from . import identity
+
+    generated = directory / "secrets"
+    source: Path | None = None
+    if secret.endswith("-database") and key == "password":
+        source = generated / "postgresql_ha" / f"app-{secret.removesuffix('-database')}"
+    elif secret == "litigation-s3" and key in ("access-key", "secret-key"):
+        source = generated / "ceph" / site / f"evidence-{key}"
+    elif secret == "chain-signing-key" and key == "signing.key":
+        source = directory / CHAIN_KEYS / site / "signing.key"
+    elif secret == "litigation-jwks" and key == "jwks.json":
+        return json.dumps(identity.jwks(directory), indent=1).encode()
+    elif secret == "courtcloud-ca" and key == "ca.crt":
+        cas = [directory / "pki" / s.name / "ca.crt" for s in estate.sites]
+        missing = [str(c) for c in cas if not c.exists()]
+        if missing:
+            raise LabError(f"Secret courtcloud-ca: {', '.join(missing)} missing; the pki role "
+                           "makes the sites' CAs: run `courtcloud lab configure` first")
+        return b"".join(c.read_bytes() for c in cas)
+    if source is None:
+        raise LabError(f"site {site}: the charts ask for Secret {secret} key {key}, which the lab "
+                       "does not know how to make: add it to secret_value() in "
+                       "courtcloud/lab/platform.py")
+    if not source.exists():
+        raise LabError(f"site {site}: Secret {secret} key {key} comes from {source}, which is "
+                       "missing: the role that makes the login generates it; run "
+                       "`courtcloud lab configure` first")
+    return source.read_text().split()[0].encode()
+
+
+def write_secrets(directory: Path, estate: Estate, platform: PlatformPlan) -> int:
+    """Every Secret key the rendered pods mount, as a file in the pods' namespace folder,
+    readable by the pod's group only. Returns how many files changed."""
+    from ..charts import secrets_of
+
+    written = 0
+    for (site, _app), manifests in platform.manifests.items():
+        pod = next(m for m in manifests if m.get("kind") == "Deployment")["spec"]["template"]
+        sc = pod["spec"].get("securityContext") or {}
+        gid = int(sc.get("runAsGroup", sc.get("runAsUser", 0)))
+        namespace = pod.get("metadata", {}).get("namespace") or next(
+            m["metadata"]["namespace"] for m in manifests if m.get("kind") == "Deployment")
+        folder = directory / "k8s-secrets" / site / namespace
+        for secret, keys in secrets_of(manifests).items():
+            for key in keys:
+                value = secret_value(directory, estate, site, secret, key)
+                written += write_secret(folder, secret, key, value, gid)
+    return written
+
+
+CHAIN_KEYS = Path("secrets") / "chain"
+# Run inside the chain's own image: its own code makes the key (no SM2 code on this side).
+_MAKE_CHAIN_KEY = ("import sys; from chain.domain.signing import Signer; "
+                   "s = Signer.generate(sys.argv[1]); print(s.private_hex(), s.public_key.hex())")
+
+
+def chain_keys(estate: Estate, directory: Path, log: Callable[[str], None]) -> dict[str, str]:
+    """Each chain site's signing key, made once; the public halves by site (what the other
+    sites' nodes pin as this node's witness key)."""
+    from ..apps import releases
+    from ..charts import chain_sites, chart_defaults
+
+    if not chain_sites(estate):
+        return {}
+    release = releases()["chain"]
+    algorithm = str(chart_defaults("chain")["signingAlgorithm"])
+    keys = {}
+    for site in chain_sites(estate):
+        folder = directory / CHAIN_KEYS / site.name
+        private, public = folder / "signing.key", folder / "signing.pub"
+        if not (private.exists() and public.exists()):
+            log(f"chain signing key of {site.name} ({algorithm}, made by the chain's own code)")
+            proc = podman("run", "--rm", "--network", "none", "--entrypoint",
+                          "/opt/chain/bin/python", release.image, "-c", _MAKE_CHAIN_KEY,
+                          algorithm)
+            private_hex, public_hex = proc.stdout.split()
+            folder.mkdir(parents=True, exist_ok=True)
+            folder.chmod(0o700)
+            fd = os.open(private, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(private_hex + "\n")
+            public.write_text(public_hex + "\n")
+        keys[site.name] = public.read_text().strip()
+    return keys
 
 
 # --- pods -------------------------------------------------------------------------------
@@ -213,6 +331,134 @@ def remove_pods(estate: str) -> list[str]:
     if names:
         remove_containers(*names)
     return names
+
+
+_GET = ("import sys, urllib.request\n"
+        "try:\n"
+        "    r = urllib.request.urlopen(sys.argv[1], timeout=float(sys.argv[2]))\n"
+        "    sys.exit(0 if r.status == 200 else 1)\n"
+        "except Exception:\n"
+        "    sys.exit(1)\n")
+
+
+def is_ready(spec: PodSpec, timeout_s: float = 2.0) -> bool:
+    """The pod's readiness endpoint, asked from inside its worker's network as the ingress
+    asks it; a pod without a readiness probe is ready when it runs."""
+    if not exists("container", spec.container):
+        return False
+    pid = _running_pid(spec.container)
+    if pid is None:
+        return False
+    if spec.readiness is None:
+        return True
+    url = f"http://127.0.0.1:{spec.readiness.port}{spec.readiness.path}"
+    proc = subprocess.run(["nsenter", f"--net=/proc/{pid}/ns/net", "--", sys.executable, "-c",
+                           _GET, url, str(timeout_s)],
+                          capture_output=True, timeout=timeout_s + 10, check=False)
+    return proc.returncode == 0
+
+
+def wait_ready(specs: list[PodSpec], wait_s: float,
+               log: Callable[[str], None]) -> dict[str, bool]:
+    """Readiness of every pod, waiting up to wait_s for all of them."""
+    deadline = time.monotonic() + wait_s
+    ready: dict[str, bool] = {}
+    while True:
+        ready = {s.container: ready.get(s.container) or is_ready(s) for s in specs}
+        if all(ready.values()) or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    for spec in specs:
+        if not ready[spec.container]:
+            log(f"{spec.container} is not ready after {wait_s:.0f} s: "
+                f"`podman logs {spec.container}`")
+    return ready
+
+
+@dataclass
+class PlatformResult:
+    plan: PlatformPlan
+    changed: list[str] = field(default_factory=list)
+    ready: dict[str, bool] = field(default_factory=dict)
+
+
+def start(estate: Estate, plan: LabPlan, directory: Path, log: Callable[[str], None], *,
+          wait_s: float = 240) -> PlatformResult:
+    """The apps on the workers: keys, charts rendered, Secrets as files, pods converged, the
+    node agent running, then their readiness."""
+    keys = chain_keys(estate, directory, log)
+    platform = platform_plan(estate, plan, directory, witness_keys=keys)
+    result = PlatformResult(platform)
+    if write_secrets(directory, estate, platform):
+        result.changed.append("wrote the apps' Secrets")
+    if write_config_files(platform.pods):
+        result.changed.append("wrote the apps' ConfigMaps")
+    result.changed += converge_pods(platform.pods, log)
+    if write_pods_file(directory, platform.pods):
+        result.changed.append(f"wrote {directory / PODS_FILE}")
+    if NodeAgent(directory, estate.name).ensure():
+        result.changed.append("started the node agent")
+    result.ready = wait_ready(platform.pods, wait_s, log)
+    return result
+
+
+def _database_leader(estate: Estate, plan: LabPlan, site: str) -> str:
+    """The site's Patroni leader (or standby leader), as Patroni itself reports it."""
+    for spec in plan.hosts:
+        if spec.site != site or str(HostRole.database) not in spec.roles:
+            continue
+        proc = podman("exec", spec.container, "patronictl", "-c", "/etc/patroni/config.yml",
+                      "list", "-f", "json", check=False, timeout=30)
+        if proc.returncode != 0:
+            continue
+        for member in json.loads(proc.stdout or "[]"):
+            if member.get("Role") in ("Leader", "Standby Leader"):
+                return f"{member['Member']} ({member['Role'].lower()})"
+        return "none"
+    return "-"
+
+
+def _ceph_health(plan: LabPlan, site: str) -> str:
+    for spec in plan.hosts:
+        if spec.site != site or str(HostRole.ceph_mon) not in spec.roles:
+            continue
+        proc = podman("exec", spec.container, "ceph", "health", check=False, timeout=30)
+        if proc.returncode == 0:
+            return proc.stdout.strip().split()[0] if proc.stdout.strip() else "?"
+    return "-"
+
+
+def status(estate: Estate, plan: LabPlan, directory: Path) -> list[dict[str, Any]]:
+    """Per site: each app's published URL, version and replicas ready of desired, the
+    database leader, Ceph's health, and where evidence objects are copied."""
+    from ..apps import releases
+    from ..charts import chart_path
+    from ..model.published import published_names
+
+    specs = read_pods_file(directory)
+    versions = {name: r.version for name, r in releases().items() if chart_path(name)}
+    rows = []
+    for site in estate.sites:
+        published = {p.app: p.name for p in published_names(estate, site)}
+        apps = []
+        for app in site.apps:
+            pods = [p for p in specs if p.site == site.name and p.app == str(app.name)]
+            apps.append({
+                "app": str(app.name),
+                "url": f"https://{published.get(str(app.name), '?')}/",
+                "version": (pods[0].image.rsplit(":", 1)[-1] if pods
+                            else versions.get(str(app.name), "no chart")),
+                "started": bool(pods),
+                "desired": app.replicas,
+                "ready": sum(is_ready(p) for p in pods),
+                "pods": [p.container for p in pods]})
+        rows.append({
+            "site": site.name, "apps": apps,
+            "database_leader": _database_leader(estate, plan, site.name),
+            "ceph": _ceph_health(plan, site.name),
+            "evidence_copied_to": (site.replication.objects_peer_site
+                                   if site.replication else None)})
+    return rows
 
 
 # --- the node agent -----------------------------------------------------------------------
