@@ -13,7 +13,7 @@ from typing import Any
 
 from . import automation
 from .charts import app_databases
-from .model import Estate, Host, HostRole, estate_hosts
+from .model import Estate, Host, HostRole, Site, entry_address, estate_hosts
 from .model.flows import inbound_rules
 from .model.published import published_names
 
@@ -77,6 +77,8 @@ def build_inventory(estate: Estate, connection: Connection = by_address,
                                              if site.replication else None),
             # What the site's edge tier publishes: a name per app and the workers behind it.
             "courtcloud_published": [p.as_dict() for p in published_names(estate, site)],
+            # The site's entry: one address its edge hosts share (keepalived), in their order.
+            "courtcloud_entry": _entry(site, site_members),
         }
     # Host vars once, under `all`; groups list members (and site groups their site's facts).
     return {
@@ -93,6 +95,15 @@ def build_inventory(estate: Estate, connection: Connection = by_address,
             "children": dict(sorted(groups.items())),
         }
     }
+
+
+def _entry(site: Site, members: list[Host]) -> dict[str, Any] | None:
+    address = entry_address(site)
+    if address is None:
+        return None
+    return {"address": str(address), "prefix": site.zone(str(
+                site.pools_with(HostRole.edge)[0].home_zone)).cidr.prefixlen,
+            "edge_hosts": _addresses_of(members, HostRole.edge)}
 
 
 def _addresses_of(hosts: list[Host], role: HostRole) -> list[str]:

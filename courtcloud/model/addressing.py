@@ -2,7 +2,9 @@
 
 Every zone's hosts take addresses in pool order from HOST_OFFSET up: `.1` is the zone's
 gateway (the Neutron router, or in the lab the podman bridge), `.2`-`.9` are kept for
-routers and virtual IPs. Appending a pool never moves an existing host.
+routers and virtual IPs (`.5` of the edge pool's home zone is the site's entry: the
+address clients reach the site at, held by whichever edge host is healthy). Appending a
+pool never moves an existing host.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from .schema import Estate, Flavor, HostRole, Site, Zone
 
 HOST_OFFSET = 10
+ENTRY_OFFSET = 5
 
 
 @dataclass(frozen=True)
@@ -62,3 +65,12 @@ def site_hosts(site: Site) -> list[Host]:
 
 def estate_hosts(estate: Estate) -> list[Host]:
     return [h for site in estate.sites for h in site_hosts(site)]
+
+
+def entry_address(site: Site) -> ipaddress.IPv4Address | None:
+    """The site's entry: one service address in the edge pool's home zone that the site's
+    edge hosts share (the load balancer's VIP in production, keepalived in the lab)."""
+    edge = site.pools_with(HostRole.edge)
+    if not edge:
+        return None
+    return site.zone(edge[0].home_zone).cidr[ENTRY_OFFSET]

@@ -103,3 +103,17 @@ def test_secrets_land_in_each_namespace_for_the_pods_group(estate, placed):
     for pod in plan.pods:
         for path in platform.mounted_secrets(pod):
             assert path.exists(), (pod.container, path)
+
+
+def test_each_site_with_an_edge_has_an_entry_no_host_holds(estate):
+    from courtcloud.model import entry_address, site_hosts
+
+    for site in estate.sites:
+        entry = entry_address(site)
+        edges = [h for h in site_hosts(site) if "edge" in {str(r) for r in h.roles}]
+        if not edges:
+            assert entry is None, site.name
+            continue
+        assert entry in site.zone(edges[0].home_zone).cidr
+        assert all(entry not in h.addresses.values() for h in site_hosts(site))
+        assert entry != site.zone(edges[0].home_zone).cidr[1]  # not the gateway
