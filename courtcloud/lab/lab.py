@@ -167,7 +167,10 @@ def _converge_hosts(plan: LabPlan, result: UpResult, undo: Undo, progress: Progr
     for ctr in labelled("container", plan.estate):
         name = ctr["Names"][0]
         if name not in wanted:
+            if (ctr.get("Labels") or {}).get(platform.APP_LABEL):
+                continue  # a pod: the platform step converges those
             progress.log(f"host {name} is no longer in the model: removing it")
+            platform.remove_pods_on(name)
             remove_containers(name)
             result.changed.append(f"removed host {name}")
     image = images.image_id(HOST_IMAGE)
@@ -183,6 +186,7 @@ def _converge_hosts(plan: LabPlan, result: UpResult, undo: Undo, progress: Progr
             podman("start", spec.container)
             return f"started host {spec.container}"
         if action == "recreate":
+            platform.remove_pods_on(spec.container)  # the node agent remakes them after
             remove_containers(spec.container)
         podman(*spec.run_args(image))
         undo.add(f"host {spec.container}",
@@ -408,6 +412,8 @@ def _remove_images(estate_name: str, result: DownResult, progress: Progress) -> 
 def status(estate_name: str) -> list[dict[str, Any]]:
     rows = []
     for ctr in labelled("container", estate_name):
+        if (ctr.get("Labels") or {}).get(platform.APP_LABEL):
+            continue  # a pod: the platform's status shows those
         rows.append({"host": ctr["Names"][0], "state": ctr["State"],
                      "site": (ctr.get("Labels") or {}).get("io.courtcloud.site", "")})
     return rows

@@ -28,7 +28,7 @@ from typing import Any
 from ..model import Estate, HostRole
 from .plan import LabPlan
 from .podman import LABEL, RECIPE, LabError, exists, podman, podman_json, remove_containers
-from .pods import APP_LABEL, PodSpec, pod_specs, spec_from_dict
+from .pods import APP_LABEL, WORKER_LABEL, PodSpec, pod_specs, spec_from_dict
 
 PODS_FILE = "pods.json"
 AGENT_PID = "node-agent.pid"
@@ -322,6 +322,16 @@ def converge_pods(specs: list[PodSpec], log: Callable[[str], None]) -> list[str]
 def pods_of(estate: str) -> list[dict[str, Any]]:
     return podman_json("ps", "-a", "--filter", f"label={LABEL}={estate}",
                        "--filter", f"label={APP_LABEL}")
+
+
+def remove_pods_on(worker: str) -> list[str]:
+    """The pods sharing a worker's network, before the worker is removed or remade (podman
+    refuses to remove a container whose network others share)."""
+    names = [c["Names"][0] for c in podman_json("ps", "-a", "--filter",
+                                                 f"label={WORKER_LABEL}={worker}")]
+    if names:
+        remove_containers(*names)
+    return names
 
 
 def remove_pods(estate: str) -> list[str]:
