@@ -107,6 +107,8 @@ def up_cmd(estate: str, project_dir: Path, no_host_setup: bool, configure: bool,
             with _lab_errors():
                 started = lab.start_platform(model, ConsoleProgress(console))
             summary["apps_ready"] = started.ready
+            summary["apps_serving"] = started.serving
+            summary["apps_warm_standby"] = started.standby
             summary["changed"] += started.changed
             summary["platform"] = _platform_status(model)
         summary["elapsed_s"] = round(time.monotonic() - start, 1)
@@ -120,7 +122,7 @@ def up_cmd(estate: str, project_dir: Path, no_host_setup: bool, configure: bool,
         console.print("[red]the site playbook failed[/] (see above); the hosts are up: fix "
                       "and run `courtcloud lab configure`, then `courtcloud lab apps`")
         sys.exit(1)
-    if configure and not all(summary.get("apps_ready", {}).values()):
+    if configure and not summary.get("apps_serving", True):
         console.print("[red]some app replicas are not ready[/] (named above); "
                       "`courtcloud lab status` follows them")
         sys.exit(1)
@@ -144,7 +146,10 @@ def _print_platform(console: Console, rows: list[dict]) -> None:
         for i, app in enumerate(row["apps"] or [{}]):
             ready = (f"{app['ready']}/{app['desired']}" if app.get("started")
                      else "not started" if app else "-")
-            style = "" if not app or app["ready"] == app["desired"] else "[red]"
+            if app.get("warm_standby") and app.get("ready") == 0:
+                ready += " (warm standby)"
+            style = ("" if not app or app["ready"] == app["desired"]
+                     or app.get("warm_standby") else "[red]")
             table.add_row(row["site"] if i == 0 else "", app.get("app", "-"),
                           app.get("url", "-"), app.get("version") or "-",
                           f"{style}{ready}", *(site_cells if i == 0 else ["", "", ""]))
@@ -260,12 +265,13 @@ def apps_cmd(estate: str, project_dir: Path, as_json: bool) -> None:
         rows = _platform_status(model)
     if as_json:
         click.echo(json.dumps({"changed": started.changed, "ready": started.ready,
+                               "serving": started.serving, "warm_standby": started.standby,
                                "platform": rows}, indent=2))
     else:
         for line in started.changed:
             console.print(f"   {line}")
         _print_platform(console, rows)
-    if not all(started.ready.values()):
+    if not started.serving:
         sys.exit(1)
 
 

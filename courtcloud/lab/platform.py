@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..model import Estate, HostRole
+from ..model import Estate, HostRole, SiteRole
 from .plan import LabPlan
 from .podman import LABEL, RECIPE, LabError, exists, podman, podman_json, remove_containers
 from .pods import APP_LABEL, WORKER_LABEL, PodSpec, pod_specs, spec_from_dict
@@ -385,11 +385,27 @@ def wait_ready(specs: list[PodSpec], wait_s: float,
     return ready
 
 
+def warm_standby(estate: Estate, site: str, app: str) -> bool:
+    """An app on a site whose PostgreSQL cluster follows another site's (a physical
+    standby): its replicas run but cannot become ready until that cluster is promoted,
+    since the apps connect only to a writable leader. The drills measure that switch."""
+    from ..charts import chart_values
+
+    return (estate.site(site).role is not SiteRole.primary
+            and "database" in chart_values(estate, estate.site(site), app))
+
+
 @dataclass
 class PlatformResult:
     plan: PlatformPlan
     changed: list[str] = field(default_factory=list)
     ready: dict[str, bool] = field(default_factory=dict)
+    standby: list[str] = field(default_factory=list)  # pods not expected ready (warm standby)
+
+    @property
+    def serving(self) -> bool:
+        """Every pod that should serve now is ready."""
+        return all(ok for name, ok in self.ready.items() if name not in self.standby)
 
 
 def start(estate: Estate, plan: LabPlan, directory: Path, log: Callable[[str], None], *,
@@ -408,7 +424,12 @@ def start(estate: Estate, plan: LabPlan, directory: Path, log: Callable[[str], N
         result.changed.append(f"wrote {directory / PODS_FILE}")
     if NodeAgent(directory, estate.name).ensure():
         result.changed.append("started the node agent")
-    result.ready = wait_ready(platform.pods, wait_s, log)
+    result.standby = [p.container for p in platform.pods
+                      if warm_standby(estate, p.site, p.app)]
+    serving = [p for p in platform.pods if p.container not in result.standby]
+    result.ready = wait_ready(serving, wait_s, log)
+    result.ready.update({name: is_ready(p) for p in platform.pods
+                         if (name := p.container) in result.standby})
     return result
 
 
@@ -459,6 +480,8 @@ def status(estate: Estate, plan: LabPlan, directory: Path) -> list[dict[str, Any
                 "version": (pods[0].image.rsplit(":", 1)[-1] if pods
                             else versions.get(str(app.name), "no chart")),
                 "started": bool(pods),
+                "warm_standby": warm_standby(estate, site.name, str(app.name))
+                if chart_path(str(app.name)) else False,
                 "desired": app.replicas,
                 "ready": sum(is_ready(p) for p in pods),
                 "pods": [p.container for p in pods]})
