@@ -99,13 +99,17 @@ def up_cmd(estate: str, project_dir: Path, no_host_setup: bool, configure: bool,
     if configure:
         # The hosts stay up whatever the playbook does: it can be run again on its own.
         console.print("[bold]configuring the hosts:[/] courtcloud lab configure")
+        step = time.monotonic()
         with _lab_errors():
             rc = lab.configure(model, project_dir, "playbooks/site.yml", [],
                                stdout=sys.stderr if as_json else None)
+        summary["timings_s"]["site playbook"] = round(time.monotonic() - step, 1)
         summary["configured"] = rc == 0
         if rc == 0:
+            step = time.monotonic()
             with _lab_errors():
                 started = lab.start_platform(model, ConsoleProgress(console))
+            summary["timings_s"]["apps"] = round(time.monotonic() - step, 1)
             summary["apps_ready"] = started.ready
             summary["apps_serving"] = started.serving
             summary["apps_warm_standby"] = started.standby
