@@ -15,7 +15,6 @@ import dataclasses
 import itertools
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from ..model import Estate, HostRole, SiteRole
 from .plan import LabPlan
 from .podman import LABEL, RECIPE, LabError, exists, podman, podman_json, remove_containers
 from .pods import APP_LABEL, WORKER_LABEL, PodSpec, pod_specs, spec_from_dict
+from .state import running_pid, stop_daemon
 
 PODS_FILE = "pods.json"
 AGENT_PID = "node-agent.pid"
@@ -524,12 +524,7 @@ class NodeAgent:
         self.pidfile = directory / AGENT_PID
 
     def pid(self) -> int | None:
-        try:
-            pid = int(self.pidfile.read_text().strip())
-            os.kill(pid, 0)
-        except (OSError, ValueError):
-            return None
-        return pid
+        return running_pid(self.pidfile)
 
     def ensure(self) -> bool:
         """Start the agent unless it runs. True if started."""
@@ -546,18 +541,7 @@ class NodeAgent:
         return True
 
     def stop(self) -> bool:
-        pid = self.pid()
-        if pid is None:
-            return False
-        os.kill(pid, signal.SIGTERM)
-        for _ in range(50):
-            try:
-                os.kill(pid, 0)
-            except OSError:
-                break
-            time.sleep(0.1)
-        self.pidfile.unlink(missing_ok=True)
-        return True
+        return stop_daemon(self.pidfile)
 
 
 def run_agent(directory: Path, period_s: float = AGENT_PERIOD_S,
@@ -584,8 +568,3 @@ def run_agent(directory: Path, period_s: float = AGENT_PERIOD_S,
         except (LabError, subprocess.SubprocessError, OSError, KeyError) as exc:
             print(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {exc}", flush=True)
         time.sleep(period_s)
-
-
-def clear_state(directory: Path) -> None:
-    for name in ("k8s-secrets", "k8s-config"):
-        shutil.rmtree(directory / name, ignore_errors=True)

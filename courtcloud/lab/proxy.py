@@ -4,14 +4,13 @@ addresses of the lab's networks, so hosts with no route out can still install pa
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import time
 from pathlib import Path
 
 from .plan import PROXY_PORT
 from .podman import LabError
+from .state import running_pid, stop_daemon
 
 
 def host_addresses() -> set[str]:
@@ -26,12 +25,7 @@ class PackageProxy:
         self.bindfile = directory / "apt-cacher-ng.bind"
 
     def pid(self) -> int | None:
-        try:
-            pid = int(self.pidfile.read_text().strip())
-            os.kill(pid, 0)
-            return pid
-        except (OSError, ValueError):
-            return None
+        return running_pid(self.pidfile)
 
     def bound(self) -> list[str]:
         return self.bindfile.read_text().split() if self.bindfile.exists() else []
@@ -80,16 +74,4 @@ class PackageProxy:
         return conf
 
     def stop(self) -> bool:
-        pid = self.pid()
-        if pid is None:
-            return False
-        os.kill(pid, signal.SIGTERM)
-        for _ in range(50):
-            try:
-                os.kill(pid, 0)
-            except OSError:
-                break
-            time.sleep(0.1)
-        self.pidfile.unlink(missing_ok=True)
-        self.bindfile.unlink(missing_ok=True)
-        return True
+        return stop_daemon(self.pidfile, self.bindfile)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import fcntl
 import os
+import signal
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -64,3 +66,30 @@ class Undo:
                 errors.append(f"{what}: {exc}")
         self._steps.clear()
         return errors
+
+
+def running_pid(pidfile: Path) -> int | None:
+    """The pid a daemon of the lab's wrote, if that process still runs."""
+    try:
+        pid = int(pidfile.read_text().strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None
+    return pid
+
+
+def stop_daemon(pidfile: Path, *extra: Path) -> bool:
+    """SIGTERM the daemon, wait up to 5 s for it to go, remove its files. True if it ran."""
+    pid = running_pid(pidfile)
+    if pid is None:
+        return False
+    os.kill(pid, signal.SIGTERM)
+    for _ in range(50):
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            break
+        time.sleep(0.1)
+    for path in (pidfile, *extra):
+        path.unlink(missing_ok=True)
+    return True
