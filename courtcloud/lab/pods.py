@@ -69,6 +69,8 @@ class PodSpec:
                 "--label", f"io.courtcloud.image={image_id}",
                 "--label", f"io.courtcloud.site={self.site}",
                 "--label", f"{APP_LABEL}={self.app}", "--label", f"{WORKER_LABEL}={self.worker}",
+                # Never a registry: the lab built the image here (`lab images`).
+                "--pull", "never",
                 "--network", f"container:{self.worker}", *self.options, self.image,
                 *self.command]
 
