@@ -256,7 +256,7 @@ def _netns(pid: int) -> int | None:
 
 def pod_action(spec: PodSpec, image_id: str) -> str | None:
     """What the pod needs: create, recreate (changed, or cut off from a restarted worker),
-    wait (its worker is down), or nothing."""
+    restart (it exited), wait (its worker is down), or nothing."""
     worker_pid = _running_pid(spec.worker) if exists("container", spec.worker) else None
     if not exists("container", spec.container):
         return "create" if worker_pid else "wait"
@@ -270,18 +270,20 @@ def pod_action(spec: PodSpec, image_id: str) -> str | None:
     if labels.get(RECIPE) != spec.recipe or labels.get("io.courtcloud.image") != image_id:
         return "recreate"
     pid = info["State"].get("Pid", 0) if info["State"].get("Running") else 0
-    if not pid or _netns(pid) != _netns(worker_pid):
-        return "recreate"
+    if not pid:
+        return "restart"  # it exited (crashed, or stopped with its worker)
+    if _netns(pid) != _netns(worker_pid):
+        return "recreate"  # its worker was restarted: it sits in a namespace no one routes
     return None
 
 
 def apply(spec: PodSpec, action: str, image_id: str) -> str:
-    if action in ("create", "recreate"):
-        if action == "recreate":
-            remove_containers(spec.container)
-        podman(*spec.run_args(image_id))
-        return f"{action}d pod {spec.container} on {spec.worker}"
-    return ""
+    if action not in ("create", "recreate", "restart"):
+        return ""
+    if action != "create":
+        remove_containers(spec.container)
+    podman(*spec.run_args(image_id))
+    return f"{action.removesuffix('e')}ed pod {spec.container} on {spec.worker}"
 
 
 def image_ids(specs: list[PodSpec]) -> dict[str, str]:
@@ -544,6 +546,36 @@ class NodeAgent:
         return stop_daemon(self.pidfile)
 
 
+# A pod that keeps exiting is restarted after a growing pause, as a kubelet's back-off does:
+# 10 s, 20 s, ... at most 5 min; a pod that ran for 2 min starts counting again.
+BACKOFF_S = (10.0, 300.0)
+BACKOFF_RESET_S = 120.0
+
+
+class Backoff:
+    def __init__(self, first_s: float = BACKOFF_S[0], most_s: float = BACKOFF_S[1],
+                 reset_s: float = BACKOFF_RESET_S):
+        self.first_s, self.most_s, self.reset_s = first_s, most_s, reset_s
+        self.restarts: dict[str, int] = {}
+        self.started: dict[str, float] = {}
+
+    def may_restart(self, name: str, now: float) -> bool:
+        count = self.restarts.get(name, 0)
+        if count == 0:
+            return True
+        if now - self.started.get(name, now) >= self.reset_s + self.delay(count):
+            self.restarts[name] = 0  # it ran long enough before exiting: a fresh start
+            return True
+        return now - self.started.get(name, 0) >= self.delay(count)
+
+    def delay(self, count: int) -> float:
+        return min(self.first_s * 2 ** (count - 1), self.most_s)
+
+    def restarted(self, name: str, now: float) -> None:
+        self.restarts[name] = self.restarts.get(name, 0) + 1
+        self.started[name] = now
+
+
 def run_agent(directory: Path, period_s: float = AGENT_PERIOD_S,
               rounds: int | None = None) -> None:
     """Keep every pod of pods.json attached to its running worker. Logs each repair."""
@@ -553,7 +585,11 @@ def run_agent(directory: Path, period_s: float = AGENT_PERIOD_S,
         nonlocal stop
         stop = True
 
+    def say(message: str) -> None:
+        print(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {message}", flush=True)
+
     signal.signal(signal.SIGTERM, _stop)
+    backoff = Backoff()
     done = 0
     while not stop and (rounds is None or done < rounds):
         done += 1
@@ -562,9 +598,13 @@ def run_agent(directory: Path, period_s: float = AGENT_PERIOD_S,
             ids = image_ids(specs) if specs else {}
             for spec in specs:
                 action = pod_action(spec, ids[spec.image])
-                if action in ("create", "recreate"):
-                    message = apply(spec, action, ids[spec.image])
-                    print(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {message}", flush=True)
+                now = time.monotonic()
+                if action == "restart":
+                    if not backoff.may_restart(spec.container, now):
+                        continue
+                    backoff.restarted(spec.container, now)
+                if action in ("create", "recreate", "restart"):
+                    say(apply(spec, action, ids[spec.image]))
         except (LabError, subprocess.SubprocessError, OSError, KeyError) as exc:
-            print(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {exc}", flush=True)
+            say(str(exc))
         time.sleep(period_s)

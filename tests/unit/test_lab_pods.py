@@ -123,3 +123,19 @@ def test_secret_files_are_readable_by_the_pods_group_only(tmp_path):
     assert platform.write_secret(tmp_path, "chain-keys", "signing.pem", b"k", gid=10001) is False
     assert platform.write_secret(tmp_path, "chain-keys", "signing.pem", b"k2", gid=10001)
     assert path.read_bytes() == b"k2"
+
+
+def test_a_pod_that_keeps_exiting_is_restarted_after_a_growing_pause():
+    backoff = platform.Backoff(first_s=10, most_s=40, reset_s=120)
+    t = 1000.0
+    assert backoff.may_restart("p", t)  # the first restart is at once
+    backoff.restarted("p", t)
+    assert not backoff.may_restart("p", t + 9) and backoff.may_restart("p", t + 10)
+    backoff.restarted("p", t + 10)
+    assert not backoff.may_restart("p", t + 29) and backoff.may_restart("p", t + 30)
+    for _ in range(5):
+        backoff.restarted("p", t)
+    assert backoff.delay(backoff.restarts["p"]) == 40  # never longer than the most
+    # A pod that ran for the reset time before exiting starts counting again.
+    assert backoff.may_restart("p", t + 40 + 120) and backoff.restarts["p"] == 0
+    assert backoff.may_restart("other", t)  # pods back off each on their own
