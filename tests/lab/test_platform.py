@@ -38,6 +38,7 @@ from chain.verifier import LogKey, tree_head_message, verify_signature
 from courtcloud.charts import chart_defaults, chart_path, chart_values, role_default
 from courtcloud.lab.platform import CHAIN_KEYS
 from courtcloud.lab.pods import APP_LABEL
+from courtcloud.model import entry_address
 
 from .conftest import LAB_STATE, container_of, courtcloud, host_run, member_in_role, s3_call
 
@@ -232,12 +233,12 @@ def people(project) -> dict[str, Person]:
 
 
 @pytest.fixture(scope="module")
-def entry(lab_plan_) -> Callable[[str], str]:
-    """The address a site's entry answers on: its first edge host's own address (to become
-    the site's shared service address)."""
+def entry(lab_estate) -> Callable[[str], str]:
+    """The address a site's entry answers on: the one service address its edge hosts share
+    (keepalived), the only address these tests send the court's requests to."""
 
     def address(site: str) -> str:
-        return str(next(h for h in lab_plan_.hosts if h.hostname == f"{site}-edge-1").address)
+        return str(entry_address(lab_estate.site(site)))
 
     return address
 
