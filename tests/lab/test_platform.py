@@ -638,6 +638,52 @@ def test_a_stopped_worker_does_not_interrupt_service_and_its_replica_returns(
     wait_until("both litigation replicas ready again", 120, both_ready, every=3)
 
 
+def entry_holder(plan, site: str, address: str) -> str | None:
+    """Which of the site's edge hosts holds the entry address now (asked of each host)."""
+    for host in hosts_with(plan, site, "edge"):
+        shown = host_run(host.container, "ip", "-o", "-4", "addr", "show", "to", address)
+        if shown.returncode == 0 and address in shown.stdout:
+            return host.hostname
+    return None
+
+
+def test_the_entry_moves_to_the_other_edge_host_when_its_holder_stops(
+        front_door, people, accepted_case, lab_plan_, entry):
+    """The site's entry is one address its two edge hosts share: when the host holding it
+    stops, the other takes it over within seconds and the plaintiff's reads go on; the
+    stopped host, started again, takes it back (it is preferred)."""
+    address = entry("primary")
+    holder = wait_until("an edge host holding the entry", 30,
+                        lambda: entry_holder(lab_plan_, "primary", address))
+    assert holder == "primary-edge-1"  # the first edge host is preferred
+    plaintiff = front_door("litigation", people["plaintiff"].token)
+    case_id = accepted_case.case["id"]
+    container = container_of(lab_plan_, holder)
+    stopped = subprocess.run(["podman", "stop", "-t", "10", container], capture_output=True,
+                             text=True, timeout=120, check=False)
+    assert stopped.returncode == 0, stopped.stderr
+    try:
+        moved_at = time.monotonic()
+        taken = wait_until("the other edge host to take the entry over", 30,
+                           lambda: entry_holder(lab_plan_, "primary", address), every=0.5)
+        sys.stderr.write(f"entry taken over by {taken} in {time.monotonic() - moved_at:.1f} s\n")
+        assert taken == "primary-edge-2"
+        outcomes = []
+        for _ in range(10):
+            try:
+                r = plaintiff.get(f"/v1/cases/{case_id}")
+                outcomes.append("ok" if r.status_code == 200 else answer(r))
+            except httpx.HTTPError as exc:
+                outcomes.append(repr(exc))
+            time.sleep(0.3)
+        assert outcomes == ["ok"] * 10, outcomes
+    finally:
+        subprocess.run(["podman", "start", container], capture_output=True, text=True,
+                       timeout=120, check=False)
+    wait_until("the preferred edge host to hold the entry again", 90,
+               lambda: entry_holder(lab_plan_, "primary", address) == "primary-edge-1")
+
+
 @pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
     "the standby site's PostgreSQL is a physical standby (read-only): litigation connects with "
     "target_session_attrs=read-write (charts/litigation/templates/_helpers.tpl) and migrates "
