@@ -189,6 +189,10 @@ def _converge_hosts(plan: LabPlan, result: UpResult, undo: Undo, progress: Progr
             platform.remove_pods_on(spec.container)  # the node agent remakes them after
             remove_containers(spec.container)
         podman(*spec.run_args(image))
+        # This machine may still know an earlier host's link address for these addresses.
+        for _, address in spec.networks:
+            subprocess.run(["ip", "neigh", "flush", "to", address], capture_output=True,
+                           check=False)
         undo.add(f"host {spec.container}",
                  lambda c=spec.container: remove_containers(c))
         return f"{'re' if action == 'recreate' else ''}created host {spec.container}"

@@ -80,13 +80,22 @@ class HostSpec:
                 # Firewalls and routes are per network namespace, so hosts may manage their own;
                 # AIDE reads every file with DAC_READ_SEARCH. Not SYS_TIME nor AUDIT_CONTROL:
                 # the clock and the kernel's audit rules are the machine's, shared by every host.
-                "--cap-add", "AUDIT_WRITE,NET_ADMIN,DAC_READ_SEARCH",
+                "--cap-add", ",".join(self.capabilities),
                 "--tmpfs", "/tmp", "--tmpfs", "/run", "--tmpfs", "/run/lock"]
         for network, address in self.networks:
-            args += ["--network", f"{network}:ip={address}"]
+            # A fixed MAC per address, as a VM's port keeps its own: a host remade (by `lab
+            # up`, a drill) is found again at once by every neighbour's ARP cache.
+            args += ["--network", f"{network}:ip={address},mac={mac_address(address)}"]
         for name, address in self.hosts_entries:
             args += ["--add-host", f"{name}:{address}"]
         return args
+
+    @property
+    def capabilities(self) -> tuple[str, ...]:
+        caps = ("AUDIT_WRITE", "NET_ADMIN", "DAC_READ_SEARCH")
+        if "edge" in self.roles:
+            caps += ("NET_RAW",)  # VRRP and gratuitous ARP for the site's entry (keepalived)
+        return caps
 
     @property
     def recipe(self) -> str:
@@ -134,6 +143,12 @@ class LabPlan:
 
     def network_for(self, site: str, zone: str) -> NetworkSpec:
         return next(n for n in self.networks if n.site == site and n.zone == zone)
+
+
+def mac_address(address: str) -> str:
+    """A locally administered unicast MAC that carries the IPv4 address (02:cc:a.b.c.d)."""
+    octets = [int(o) for o in str(address).split(".")]
+    return ":".join(["02", "cc", *(f"{o:02x}" for o in octets)])
 
 
 def network_name(site: str, zone: str) -> str:

@@ -10,7 +10,7 @@ import pytest
 from courtcloud.inventory import build_inventory
 from courtcloud.lab import router
 from courtcloud.lab.lab import lab_connection
-from courtcloud.lab.plan import PROXY_NAME, lab_plan
+from courtcloud.lab.plan import PROXY_NAME, lab_plan, mac_address
 from courtcloud.model import estate_hosts, load_project_estate
 
 
@@ -41,7 +41,8 @@ def test_each_host_gets_its_fixed_addresses_and_every_name(estate, plan):
         host = hosts[spec.hostname]
         args = spec.run_args("image-id")
         networks = [args[i + 1] for i, a in enumerate(args) if a == "--network"]
-        assert networks == [f"cc-{host.site}-{z}:ip={a}" for z, a in host.addresses.items()]
+        assert networks == [f"cc-{host.site}-{z}:ip={a},mac={mac_address(str(a))}"
+                            for z, a in host.addresses.items()]
         added = dict(args[i + 1].split(":", 1) for i, a in enumerate(args) if a == "--add-host")
         assert all(added[name] == str(h.address) for name, h in hosts.items())
         home = estate.site(host.site).zone(host.home_zone).cidr
@@ -124,3 +125,16 @@ def test_a_host_whose_process_was_killed_behind_podmans_back_is_remade():
     assert _lost({"State": {"Running": True, "Pid": 2**22 + 1}})  # above pid_max
     assert not _lost({"State": {"Running": True, "Pid": os.getpid()}})
     assert not _lost({"State": {"Running": False, "Pid": 0}})
+
+
+def test_every_address_has_its_own_fixed_mac(plan):
+    macs = [mac_address(a) for h in plan.hosts for _, a in h.networks]
+    assert len(set(macs)) == len(macs)
+    assert mac_address("172.30.1.13") == "02:cc:ac:1e:01:0d"
+    assert all(int(m.split(":")[0], 16) & 0b11 == 0b10 for m in macs)  # local, unicast
+
+
+def test_only_edge_hosts_may_use_raw_sockets(plan):
+    for spec in plan.hosts:
+        assert ("NET_RAW" in spec.capabilities) == ("edge" in spec.roles), spec.hostname
+        assert "SYS_TIME" not in spec.capabilities and "SYS_ADMIN" not in spec.capabilities
