@@ -13,9 +13,9 @@ from typing import Any
 
 from . import automation
 from .charts import app_databases
-from .model import Estate, Host, HostRole, Site, entry_address, estate_hosts
+from .model import Estate, Host, HostRole, Site, SiteRole, entry_address, estate_hosts
 from .model.flows import inbound_rules
-from .model.published import published_names
+from .model.published import ENTRY_HEALTH_PATH, published_names
 
 Connection = Callable[[Host], dict[str, Any]]
 
@@ -89,12 +89,31 @@ def build_inventory(estate: Estate, connection: Connection = by_address,
                 "courtcloud_domain": estate.court.domain,
                 # The apps' databases and logins (roles/postgresql_ha), from their charts.
                 "courtcloud_app_databases": app_databases(estate),
+                # The court's published names in DNS (roles/court_dns), site entries in order.
+                "courtcloud_dns_records": dns_records(estate),
+                "courtcloud_entry_health_path": ENTRY_HEALTH_PATH,
                 **automation.inventory_vars(),
             },
             "hosts": hostvars,
             "children": dict(sorted(groups.items())),
         }
     }
+
+
+def dns_records(estate: Estate) -> list[dict[str, Any]]:
+    """Each name the primary site publishes, with the entries of the sites that publish it:
+    the primary's first, then the standby's (the failover), then any other's."""
+    order = {SiteRole.primary: 0, SiteRole.standby: 1, SiteRole.dr: 2}
+    sites = sorted((s for s in estate.sites if entry_address(s) is not None),
+                   key=lambda s: order[s.role])
+    records: dict[str, dict[str, Any]] = {}
+    for site in sites:
+        for published in published_names(estate, site):
+            record = records.setdefault(published.name, {"name": published.name,
+                                                         "entries": [], "sites": []})
+            record["entries"].append(str(entry_address(site)))
+            record["sites"].append(site.name)
+    return list(records.values())
 
 
 def _entry(site: Site, members: list[Host]) -> dict[str, Any] | None:

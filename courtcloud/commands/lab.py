@@ -350,3 +350,30 @@ def agent_cmd(estate: str) -> None:
     from ..lab.state import state_dir
 
     run_agent(state_dir(estate))
+
+
+@command.command("resolve")
+@estate_option
+@project_dir_option
+@click.argument("names", nargs=-1)
+@click.option("--json", "as_json", is_flag=True)
+def resolve_cmd(estate: str, project_dir: Path, names: tuple[str, ...], as_json: bool) -> None:
+    """What the court's DNS answers now for each published name (or NAMES), and which site's
+    entry that is: the primary's while it is healthy, else the standby's."""
+    from ..lab import dns
+    from ..lab.plan import lab_plan
+
+    with fail_on_model_error(as_json):
+        model = load_project_estate(project_dir, estate)
+    with _lab_errors():
+        rows = dns.resolve(model, lab_plan(model), list(names) or None)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title=f"the court's DNS ({rows[0]['server'] if rows else '-'})")
+    for col in ("name", "answer", "site", "in order of preference"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(row["name"], " ".join(row["addresses"]) or "(none)",
+                      " ".join(row["sites"]) or "-", " > ".join(row["preference"]))
+    Console(width=max(Console().width, 110)).print(table)

@@ -62,3 +62,8 @@ LITIGATION_AUDIENCE = "courtcloud-litigation"
 
 def identity_issuer(estate: Estate) -> str:
     return f"https://{IDENTITY_HOST}.{estate.court.domain}"
+
+
+# The path on every published name at which a site's edge answers for itself (not for an
+# app): what the court's DNS checks at each site's entry before giving that site's address.
+ENTRY_HEALTH_PATH = "/.well-known/courtcloud/edge"
