@@ -684,6 +684,39 @@ def test_the_entry_moves_to_the_other_edge_host_when_its_holder_stops(
                lambda: entry_holder(lab_plan_, "primary", address) == "primary-edge-1")
 
 
+def resolved_site(project, name: str) -> str | None:
+    """Which site's entry the court's DNS gives for `name` now (`courtcloud lab resolve`)."""
+    proc = courtcloud("lab", "resolve", name, "--json", "--project-dir", str(project),
+                      timeout=60)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    (row,) = json.loads(proc.stdout)
+    return row["sites"][0] if len(row["sites"]) == 1 else None
+
+
+def test_the_published_names_move_to_the_standby_entry_when_the_primarys_is_down(
+        platform_up, lab_plan_, lab_estate, project):
+    """The court's DNS gives the primary site's entry while its edge answers; with both
+    primary edge hosts down it gives the standby site's within seconds, and the primary's
+    again once they are back."""
+    name = f"litigation.{lab_estate.court.domain}"
+    assert wait_until("the court's DNS to give the primary's entry", 60,
+                      lambda: resolved_site(project, name) == "primary")
+    edges = [h.container for h in hosts_with(lab_plan_, "primary", "edge")]
+    stopped = subprocess.run(["podman", "stop", "-t", "10", *edges], capture_output=True,
+                             text=True, timeout=180, check=False)
+    assert stopped.returncode == 0, stopped.stderr
+    try:
+        began = time.monotonic()
+        wait_until("the court's DNS to give the standby's entry", 60,
+                   lambda: resolved_site(project, name) == "standby", every=1)
+        sys.stderr.write(f"DNS moved to the standby in {time.monotonic() - began:.1f} s\n")
+    finally:
+        subprocess.run(["podman", "start", *edges], capture_output=True, text=True,
+                       timeout=180, check=False)
+    wait_until("the court's DNS to give the primary's entry again", 120,
+               lambda: resolved_site(project, name) == "primary", every=2)
+
+
 @pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
     "the standby site's PostgreSQL is a physical standby (read-only): litigation connects with "
     "target_session_attrs=read-write (charts/litigation/templates/_helpers.tpl) and migrates "

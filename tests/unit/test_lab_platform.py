@@ -117,3 +117,17 @@ def test_each_site_with_an_edge_has_an_entry_no_host_holds(estate):
         assert entry in site.zone(edges[0].home_zone).cidr
         assert all(entry not in h.addresses.values() for h in site_hosts(site))
         assert entry != site.zone(edges[0].home_zone).cidr[1]  # not the gateway
+
+
+def test_the_courts_dns_prefers_the_primary_entry_then_the_standby(estate):
+    from courtcloud.inventory import dns_records
+    from courtcloud.model import entry_address
+
+    records = {r["name"]: r for r in dns_records(estate)}
+    domain = estate.court.domain
+    litigation = records[f"litigation.{domain}"]
+    assert litigation["sites"] == ["primary", "standby"]
+    assert litigation["entries"] == [str(entry_address(estate.site("primary"))),
+                                     str(entry_address(estate.site("standby")))]
+    # An app the standby does not place has no failover entry to offer.
+    assert records[f"ocr.{domain}"]["sites"] == ["primary"]
