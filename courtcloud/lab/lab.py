@@ -23,7 +23,7 @@ import yaml
 from .. import apps
 from ..inventory import build_inventory
 from ..model import Estate, Host, estate_hosts
-from . import access, hostprep, images, platform, router
+from . import access, hostprep, identity, images, platform, router
 from .plan import BASE_IMAGE, HOST_IMAGE, BenchSpec, HostSpec, LabPlan, lab_plan
 from .podman import (
     LABEL,
@@ -118,6 +118,10 @@ def up(estate: Estate, progress: Progress, *, configure_host: bool = True) -> Up
                 result.proxy = proxy.bound()
             with timed("automation account"):
                 _converge_access(estate, plan, directory, result)
+            with timed("identity provider"):
+                if identity.ensure_key(directory):
+                    result.changed.append(f"made the identity provider's key "
+                                          f"{directory / identity.KEY}")
             with timed("inventory"):
                 result.inventory = _write_inventory(estate, directory, result)
         except BaseException:

@@ -414,9 +414,13 @@ def start(estate: Estate, plan: LabPlan, directory: Path, log: Callable[[str], N
           wait_s: float = 240) -> PlatformResult:
     """The apps on the workers: keys, charts rendered, Secrets as files, pods converged, the
     node agent running, then their readiness."""
+    from . import identity
+
     keys = chain_keys(estate, directory, log)
     platform = platform_plan(estate, plan, directory, witness_keys=keys)
     result = PlatformResult(platform)
+    if identity.ensure_key(directory):
+        result.changed.append("made the identity provider's key")
     if write_secrets(directory, estate, platform):
         result.changed.append("wrote the apps' Secrets")
     if write_config_files(platform.pods):

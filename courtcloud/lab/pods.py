@@ -180,9 +180,11 @@ def container_options(manifests: list[dict[str, Any]], app: str, secrets_dir: Pa
         if volume is None:
             raise PodTranslationError(f"{where}.volumeMounts[{mount['name']}]: no such volume")
         if "emptyDir" in volume:
+            # Owned by the pod's user (U), as a kubelet gives an emptyDir to the pod's fsGroup:
+            # podman 4.3 makes a tmpfs over a path the image has root's 0755, whatever mode=.
             size = (volume["emptyDir"] or {}).get("sizeLimit")
             spec = f"{target}:rw,mode=1777" + (f",size={_quantity_mb(size)}m" if size else "")
-            options += ["--tmpfs", spec]
+            options += ["--tmpfs", spec + ",U"]
         elif "secret" in volume:
             name = volume["secret"]["secretName"]
             source = secrets_dir / name

@@ -59,7 +59,7 @@ def test_each_replica_joins_its_own_worker_with_the_pod_spec():
     joined = " ".join(args)
     for expected in ("--user 10001:10001", "--read-only", "--cap-drop all",
                      "--security-opt no-new-privileges", "--memory 512m", "--cpus 0.5",
-                     "--env CHAIN_PORT=8081", "--tmpfs /tmp:rw,mode=1777,size=64m",
+                     "--env CHAIN_PORT=8081", "--tmpfs /tmp:rw,mode=1777,size=64m,U",
                      f"-v {SECRETS}/chain-keys:/run/secrets/chain:ro",
                      f"-v {CONFIG}/chain-settings:/etc/chain:ro"):
         assert expected in joined, expected
