@@ -3,6 +3,7 @@ point to point, port by port. Security groups (tier 2) are derived from the same
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 
 from .addressing import Host, site_hosts
@@ -35,10 +36,15 @@ def _sources(estate: Estate, site: Site, hosts: list[Host], source: str) -> tupl
         site = estate.site(other_name)
         hosts = site_hosts(site)
     zones = {z.name: z for z in site.zones}
+    # A pool's hosts send from whichever of their zones faces the destination (an edge host
+    # reaches a worker from its app-zone address), so a pool means every address of its
+    # hosts. A name that is both a pool and a zone (`edge`) means both, as the security
+    # groups (a pool's group) already do.
+    pool = {str(a) for h in hosts if h.pool == source for a in h.addresses.values()}
     if source in zones:
-        return (str(zones[source].cidr),)
-    return tuple(sorted({str(a) for h in hosts if h.pool == source
-                         for a in h.addresses.values()}))
+        zone = zones[source].cidr
+        return (str(zone), *sorted(a for a in pool if ipaddress.IPv4Address(a) not in zone))
+    return tuple(sorted(pool))
 
 
 def _receives(host: Host, destination: str) -> bool:

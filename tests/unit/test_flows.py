@@ -48,3 +48,16 @@ def test_a_zone_source_is_its_range_and_only_the_edge_hears_the_internet(lab):
 def test_ranges_are_kept_as_ranges(lab):
     rule = rules_for(lab, "primary-ceph-1")["ceph-peers"]
     assert rule.as_dict()["ports"] == ["3300", "6789", "6800-7300", "7480"]
+
+
+def test_a_pool_named_like_a_zone_sends_from_every_address_of_its_hosts(project):
+    """The edge pool and the edge zone share a name; an edge host reaches a worker from its
+    app-zone address (they share that network), so the worker must let that address in as
+    well as the edge zone (a worker dropped the edge's connections: 504 at the front door)."""
+    estate = load_project_estate(project, "lab")
+    site = estate.site("primary")
+    rules = inbound_rules(estate, site)["primary-node-1"]
+    (ingress,) = [r for r in rules if r.flow == "edge-to-ingress"]
+    edges = [h for h in site_hosts(site) if h.pool == "edge"]
+    assert str(site.zone("edge").cidr) in ingress.sources
+    assert all(str(h.addresses["app"]) in ingress.sources for h in edges)
