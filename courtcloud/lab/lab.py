@@ -233,10 +233,10 @@ def _converge_routing(plan: LabPlan, result: UpResult, undo: Undo) -> None:
         if not had_table:
             undo.add("lab router", lambda: router.remove(plan.estate))
     with ThreadPoolExecutor(max_workers=4) as pool:
-        added = pool.map(lambda spec: router.ensure_routes(plan, spec), plan.hosts)
+        added = pool.map(lambda spec: router.ensure_network(plan, spec), plan.hosts)
         for spec, changed in zip(plan.hosts, added, strict=True):
             if changed:
-                result.changed.append(f"routes on {spec.container}")
+                result.changed.append(f"MACs and routes on {spec.container}")
 
 
 def _host_action(spec: HostSpec, image: str) -> str | None:

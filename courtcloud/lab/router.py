@@ -16,7 +16,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from .plan import HostSpec, LabPlan
+from .plan import HostSpec, LabPlan, mac_address
 from .podman import LabError, podman, podman_json
 
 
@@ -115,29 +115,40 @@ def host_routes(plan: LabPlan, spec: HostSpec) -> list[tuple[str, str]]:
     return [(str(n.subnet), str(home.gateway)) for n in plan.networks if n.name not in attached]
 
 
-ROUTES_FILE = "/etc/courtcloud/lab-routes"
-ROUTES_UNIT = "courtcloud-lab-routes.service"
+NETWORK_FILE = "/etc/courtcloud/lab-network"
+NETWORK_UNIT = "courtcloud-lab-network.service"
 
 
-def routes_text(routes: list[tuple[str, str]]) -> str:
-    lines = ["# Managed by courtcloud lab up: destination and gateway, applied at every boot",
-             f"# by {ROUTES_UNIT}."]
-    return "\n".join([*lines, *(f"{dst} {via}" for dst, via in routes), ""])
+def network_text(spec: HostSpec, routes: list[tuple[str, str]]) -> str:
+    lines = ["# Managed by courtcloud lab up: this host's fixed MACs and its routes, applied at",
+             f"# every boot by {NETWORK_UNIT}."]
+    lines += [f"link {address} {mac_address(address)}" for _, address in spec.networks]
+    lines += [f"route {dst} {via}" for dst, via in routes]
+    return "\n".join([*lines, ""])
 
 
-def ensure_routes(plan: LabPlan, spec: HostSpec) -> bool:
-    """Write the host's routes where its own boot applies them, and apply them now. Routes
-    set from outside alone would be lost at the host's next restart."""
+def _links(container: str) -> dict[str, str]:
+    """address -> MAC of the host's interfaces, as the host reports them."""
+    out = podman("exec", container, "ip", "-j", "-4", "addr", "show").stdout
+    return {a["local"]: link.get("address", "") for link in json.loads(out or "[]")
+            for a in link.get("addr_info", [])}
+
+
+def ensure_network(plan: LabPlan, spec: HostSpec) -> bool:
+    """Write the host's MACs and routes where its own boot applies them, and apply them
+    now. What is set from outside alone would be lost at the host's next restart."""
     routes = host_routes(plan, spec)
-    wanted = routes_text(routes)
-    written = podman("exec", spec.container, "cat", ROUTES_FILE, check=False).stdout
+    wanted = network_text(spec, routes)
+    written = podman("exec", spec.container, "cat", NETWORK_FILE, check=False).stdout
     have = podman("exec", spec.container, "ip", "-4", "route", "show").stdout
     missing = [(dst, via) for dst, via in routes if f"{dst} via {via} " not in have]
-    if written == wanted and not missing:
+    links = _links(spec.container)
+    wrong = [a for _, a in spec.networks if links.get(a) != mac_address(a)]
+    if written == wanted and not missing and not wrong:
         return False
     if written != wanted:
         podman("exec", "-i", spec.container, "sh", "-ec",
-               f"mkdir -p {Path(ROUTES_FILE).parent}; cat > {ROUTES_FILE}.new; "
-               f"mv {ROUTES_FILE}.new {ROUTES_FILE}", input_bytes=wanted.encode())
-    podman("exec", spec.container, "systemctl", "restart", ROUTES_UNIT)
+               f"mkdir -p {Path(NETWORK_FILE).parent}; cat > {NETWORK_FILE}.new; "
+               f"mv {NETWORK_FILE}.new {NETWORK_FILE}", input_bytes=wanted.encode())
+    podman("exec", spec.container, "systemctl", "restart", NETWORK_UNIT)
     return True
