@@ -183,6 +183,11 @@ def _converge_hosts(plan: LabPlan, result: UpResult, undo: Undo, progress: Progr
         action = _host_action(spec, image)
         if action:
             todo.append((spec, action))
+    # New hosts are bare until the site playbook has run: pods started on them now would only
+    # fail. `lab apps` (the end of a full `lab up`) starts the agent again.
+    remade = any(action in ("create", "recreate") for _, action in todo)
+    if remade and platform.NodeAgent(state_dir(plan.estate), plan.estate).stop():
+        progress.log("stopped the node agent until the apps are started again")
 
     def apply(item: tuple[HostSpec, str]) -> str:
         spec, action = item

@@ -138,3 +138,14 @@ def test_only_edge_hosts_may_use_raw_sockets(plan):
     for spec in plan.hosts:
         assert ("NET_RAW" in spec.capabilities) == ("edge" in spec.roles), spec.hostname
         assert "SYS_TIME" not in spec.capabilities and "SYS_ADMIN" not in spec.capabilities
+
+
+def test_a_hosts_network_file_names_its_macs_then_its_routes(plan):
+    spec = next(h for h in plan.hosts if h.hostname == "primary-node-1")
+    text = router.network_text(spec, router.host_routes(plan, spec))
+    lines = [line.split() for line in text.splitlines() if not line.startswith("#")]
+    links = [line for line in lines if line[0] == "link"]
+    routes = [line for line in lines if line[0] == "route"]
+    assert links == [["link", a, mac_address(a)] for _, a in spec.networks]
+    assert routes == [["route", dst, via] for dst, via in router.host_routes(plan, spec)]
+    assert lines == links + routes  # MACs first: the routes' next hop must find the host
