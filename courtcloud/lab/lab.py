@@ -6,6 +6,7 @@ created itself if a step fails; `down` removes what carries the lab's label, not
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -233,6 +234,8 @@ def _converge_bench_anchor(bench: BenchSpec, result: UpResult, undo: Undo) -> No
 
 def _converge_routing(plan: LabPlan, result: UpResult, undo: Undo) -> None:
     had_table = router.current_bridges(plan.estate) is not None
+    path = state_dir(plan.estate) / router.BRIDGES_FILE
+    path.write_text(json.dumps(router.bridges(plan)))  # for the node agent (forwarding)
     if router.ensure(plan):
         result.changed.append("routed between the lab's zones")
         if not had_table:

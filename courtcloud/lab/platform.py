@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..model import Estate, HostRole, SiteRole
+from . import router
 from .plan import LabPlan
 from .podman import LABEL, RECIPE, LabError, exists, podman, podman_json, remove_containers
 from .pods import APP_LABEL, WORKER_LABEL, PodSpec, pod_specs, spec_from_dict
@@ -598,6 +599,9 @@ def run_agent(directory: Path, period_s: float = AGENT_PERIOD_S,
     while not stop and (rounds is None or done < rounds):
         done += 1
         try:
+            bridges = directory / router.BRIDGES_FILE
+            if bridges.exists() and router.enable_forwarding(json.loads(bridges.read_text())):
+                say("forwarding on again between the lab's zones (a host on them restarted)")
             specs = read_pods_file(directory)
             ids = image_ids(specs) if specs else {}
             for spec in specs:

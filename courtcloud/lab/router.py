@@ -87,9 +87,20 @@ def ensure(plan: LabPlan) -> bool:
         # Declaring then deleting makes the replacement atomic whether or not it existed.
         _nft(f"table inet {name}\ndelete table inet {name}\n" + wanted)
         changed = True
+    return enable_forwarding(interfaces) or changed
+
+
+BRIDGES_FILE = "bridges.json"
+
+
+def enable_forwarding(interfaces: list[str]) -> bool:
+    """Forwarding on for the lab's bridges. netavark turns it off again on an internal
+    network each time a container on it starts, so a host restarted by a drill cuts its whole
+    zone off from the others until this runs again (the node agent does, every round)."""
+    changed = False
     for iface in interfaces:
         path = Path(f"/proc/sys/net/ipv4/conf/{iface}/forwarding")
-        if path.read_text().strip() != "1":
+        if path.exists() and path.read_text().strip() != "1":
             path.write_text("1")
             changed = True
     return changed
