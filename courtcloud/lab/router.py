@@ -140,9 +140,10 @@ def network_text(spec: HostSpec, routes: list[tuple[str, str]]) -> str:
 
 def _links(container: str) -> dict[str, str]:
     """address -> MAC of the host's interfaces, as the host reports them."""
-    out = podman("exec", container, "ip", "-j", "-4", "addr", "show").stdout
+    # Not `ip -4`: its JSON leaves the link-layer address out.
+    out = podman("exec", container, "ip", "-j", "addr", "show").stdout
     return {a["local"]: link.get("address", "") for link in json.loads(out or "[]")
-            for a in link.get("addr_info", [])}
+            for a in link.get("addr_info", []) if a.get("family") == "inet"}
 
 
 def ensure_network(plan: LabPlan, spec: HostSpec) -> bool:
