@@ -119,6 +119,11 @@ def up(estate: Estate, progress: Progress, *, configure_host: bool = True) -> Up
                 result.proxy = proxy.bound()
             with timed("automation account"):
                 _converge_access(estate, plan, directory, result)
+            with timed("node agent"):
+                # It keeps forwarding on between the zones (netavark turns it off whenever a
+                # host restarts) and, once `lab apps` ran, the pods on their workers.
+                if platform.NodeAgent(directory, estate.name).ensure():
+                    result.changed.append("started the node agent")
             with timed("identity provider"):
                 if identity.ensure_key(directory):
                     result.changed.append(f"made the identity provider's key "
@@ -185,10 +190,12 @@ def _converge_hosts(plan: LabPlan, result: UpResult, undo: Undo, progress: Progr
         if action:
             todo.append((spec, action))
     # New hosts are bare until the site playbook has run: pods started on them now would only
-    # fail. `lab apps` (the end of a full `lab up`) starts the agent again.
-    remade = any(action in ("create", "recreate") for _, action in todo)
-    if remade and platform.NodeAgent(state_dir(plan.estate), plan.estate).stop():
-        progress.log("stopped the node agent until the apps are started again")
+    # fail, so the node agent forgets the pods until `lab apps` (the end of a full `lab up`).
+    if any(action in ("create", "recreate") for _, action in todo):
+        pods = state_dir(plan.estate) / platform.PODS_FILE
+        if pods.exists():
+            pods.unlink()
+            progress.log("the node agent leaves the apps alone until `lab apps`")
 
     def apply(item: tuple[HostSpec, str]) -> str:
         spec, action = item

@@ -523,8 +523,8 @@ def read_pods_file(directory: Path) -> list[PodSpec]:
 
 
 class NodeAgent:
-    """`courtcloud lab agent` in the background, one per estate, started by `lab up` and
-    stopped by `lab down`."""
+    """`courtcloud lab agent` in the background, one per estate, started by `lab up` (and
+    `lab apps`) and stopped by `lab down`."""
 
     def __init__(self, directory: Path, estate: str):
         self.directory, self.estate = directory, estate
