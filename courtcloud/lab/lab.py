@@ -122,8 +122,10 @@ def up(estate: Estate, progress: Progress, *, configure_host: bool = True) -> Up
             with timed("node agent"):
                 # It keeps forwarding on between the zones (netavark turns it off whenever a
                 # host restarts) and, once `lab apps` ran, the pods on their workers.
-                if platform.NodeAgent(directory, estate.name).ensure():
+                agent = platform.NodeAgent(directory, estate.name)
+                if agent.ensure():
                     result.changed.append("started the node agent")
+                    undo.add("node agent", agent.stop)
             with timed("identity provider"):
                 if identity.ensure_key(directory):
                     result.changed.append(f"made the identity provider's key "
