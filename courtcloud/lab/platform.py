@@ -189,11 +189,10 @@ def write_secrets(directory: Path, estate: Estate, platform: PlatformPlan) -> in
 
     written = 0
     for (site, _app), manifests in platform.manifests.items():
-        pod = next(m for m in manifests if m.get("kind") == "Deployment")["spec"]["template"]
-        sc = pod["spec"].get("securityContext") or {}
+        deployment = next(m for m in manifests if m.get("kind") == "Deployment")
+        sc = deployment["spec"]["template"]["spec"].get("securityContext") or {}
         gid = int(sc.get("runAsGroup", sc.get("runAsUser", 0)))
-        namespace = pod.get("metadata", {}).get("namespace") or next(
-            m["metadata"]["namespace"] for m in manifests if m.get("kind") == "Deployment")
+        namespace = deployment["metadata"]["namespace"]  # `charts.render` sets it
         folder = directory / "k8s-secrets" / site / namespace
         for secret, keys in secrets_of(manifests).items():
             for key in keys:
@@ -303,8 +302,7 @@ def converge_pods(specs: list[PodSpec], log: Callable[[str], None]) -> list[str]
     wanted = {s.container for s in specs}
     estates = {s.estate for s in specs}
     for estate in estates:
-        for ctr in podman_json("ps", "-a", "--filter", f"label={LABEL}={estate}",
-                               "--filter", f"label={APP_LABEL}"):
+        for ctr in pods_of(estate):
             name = ctr["Names"][0]
             if name not in wanted:
                 remove_containers(name)
