@@ -15,12 +15,18 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import yaml
+
 from ..apps import AppRelease
-from .plan import BASE_IMAGE, HOST_IMAGE
-from .podman import IMAGE_LABEL, RECIPE, LabError, exists, podman, podman_json
+from .plan import BASE_IMAGE, HOST_IMAGE, SERVER_IMAGE
+from .podman import IMAGE_LABEL, RECIPE, LabError, exists, podman, podman_json, remove_containers
 
 SUITE = "bookworm"
 HOST_CONTEXT = Path(__file__).parent / "images" / "host"
+TOOL_DIR = Path(__file__).resolve().parents[2]  # the playbooks and roles ship with the tool
+SERVER_PLAYBOOK = TOOL_DIR / "playbooks" / "server-image.yml"
+SERVER_BUILDER = "courtcloud-server-image-build"
+APT_PROXY_CONF = "/etc/apt/apt.conf.d/01courtcloud-proxy"
 # An operator's explicit choice of archive (an air-gapped court's own mirror, say) wins over
 # what the machine's apt sources name. No archive is ever named in this code.
 MIRROR_ENV = "COURTCLOUD_DEBIAN_MIRROR"
@@ -126,6 +132,78 @@ def build_host(estate: str, log: Callable[[str], None]) -> bool:
     return True
 
 
+def _included_role_files(playbook: Path) -> list[Path]:
+    """The task files and defaults of every role the playbook includes (tasks_from)."""
+    files: list[Path] = []
+    for play in yaml.safe_load(playbook.read_text()) or []:
+        for task in play.get("tasks") or []:
+            spec = task.get("ansible.builtin.include_role") or task.get("include_role")
+            if not spec:
+                continue
+            role = TOOL_DIR / "roles" / spec["name"]
+            files += [role / "tasks" / f"{spec.get('tasks_from', 'main')}.yml",
+                      role / "defaults" / "main.yml"]
+    return [f for f in files if f.exists()]
+
+
+def server_recipe(host_id: str, playbook: Path = SERVER_PLAYBOOK) -> str:
+    """The host image, the playbook and what it runs of each role: a change to a role's
+    package list makes a new server image (and so new hosts)."""
+    files = [playbook, *_included_role_files(playbook)]
+    return _recipe(host_id, *(f"{f.relative_to(TOOL_DIR)}:{f.read_text()}" for f in files))
+
+
+def build_server(estate: str, log: Callable[[str], None], log_dir: Path,
+                 playbook: Path = SERVER_PLAYBOOK) -> bool:
+    """The server image: a container from the host image, the roles' package tasks run on it
+    by Ansible (podman connection), committed. Unless one from the same recipe exists."""
+    recipe = server_recipe(image_id(HOST_IMAGE), playbook)
+    if image_recipe(SERVER_IMAGE) == recipe:
+        return False
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    if shutil.which("ansible-playbook", path=path) is None:
+        raise LabError("ansible-playbook is not installed: pip install -r requirements/ansible.txt")
+    remove_containers(SERVER_BUILDER)
+    # On podman's default network, as `podman build` is: the archive directly, not the
+    # lab's proxy (which listens on the lab's internal networks only).
+    podman("run", "-d", "--name", SERVER_BUILDER, "--label", f"{IMAGE_LABEL}={estate}",
+           HOST_IMAGE, "sh", "-c", "trap exit TERM; while :; do sleep 3600 & wait; done")
+    try:
+        # No init runs here: packages' scripts must not start their services (policy-rc.d).
+        podman("exec", SERVER_BUILDER, "sh", "-c",
+               f"mv {APT_PROXY_CONF} /root/apt-proxy.conf && printf '#!/bin/sh\\nexit 101\\n'"
+               " > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d")
+        log_dir.mkdir(parents=True, exist_ok=True)
+        log_path = log_dir / "server-image.log"
+        log(f"ansible-playbook {playbook.name} on a container from the host image "
+            f"(log: {log_path})")
+        env = {**os.environ, "PATH": path, "ANSIBLE_CONFIG": str(TOOL_DIR / "ansible.cfg")}
+        with log_path.open("w") as out:
+            proc = subprocess.run(
+                ["ansible-playbook", "-i", f"{SERVER_BUILDER},", "-c", "containers.podman.podman",
+                 "-e", "ansible_python_interpreter=/usr/bin/python3", str(playbook)],
+                cwd=TOOL_DIR, env=env, stdout=out, stderr=subprocess.STDOUT, check=False,
+                timeout=1800)
+        if proc.returncode != 0:
+            tail = "\n".join(log_path.read_text().splitlines()[-15:])
+            raise LabError(f"the server image's playbook failed ({playbook.name}):\n{tail}\n"
+                           f"whole log: {log_path}")
+        # As in the host image: no package lists (dated 1970, so roles refresh them), no
+        # SSH host keys or machine id, the proxy back for the hosts.
+        podman("exec", SERVER_BUILDER, "sh", "-c",
+               "apt-get clean && rm -rf /var/lib/apt/lists/* && touch -d @0 /var/lib/apt/lists"
+               f" && rm -f /etc/ssh/ssh_host_* && : > /etc/machine-id"
+               f" && mv /root/apt-proxy.conf {APT_PROXY_CONF} && rm /usr/sbin/policy-rc.d")
+        podman("stop", "-t", "5", SERVER_BUILDER)
+        podman("commit", "-q", "--change", 'CMD ["/sbin/init"]',
+               "--change", "STOPSIGNAL SIGRTMIN+3",
+               "--change", f"LABEL {IMAGE_LABEL}={estate}", "--change", f"LABEL {RECIPE}={recipe}",
+               SERVER_BUILDER, SERVER_IMAGE, timeout=1800)
+    finally:
+        remove_containers(SERVER_BUILDER)
+    return True
+
+
 # What an app's image is made from: its sources, not what builds or tests leave beside them.
 _NOT_SOURCES = {"build", "tests", "__pycache__", ".pytest_cache", ".ruff_cache", ".venv"}
 
@@ -175,7 +253,7 @@ def write_image_list(directory: Path, releases: list[AppRelease]) -> tuple[Path,
     """The lab's images with their ids and digests, in the lab's state: what an offline
     bundle would carry, and what the running platform was made from. (path, changed)"""
     rows = []
-    for name in (BASE_IMAGE, HOST_IMAGE, *(r.image for r in releases)):
+    for name in (BASE_IMAGE, HOST_IMAGE, SERVER_IMAGE, *(r.image for r in releases)):
         info = podman_json("image", "inspect", name)[0]
         rows.append({"image": name, "id": info["Id"], "digest": info.get("Digest", ""),
                      "app": (info.get("Labels") or {}).get("io.courtcloud.app"),

@@ -25,7 +25,7 @@ from .. import apps
 from ..inventory import build_inventory
 from ..model import Estate, Host, estate_hosts
 from . import access, hostprep, identity, images, platform, router
-from .plan import BASE_IMAGE, HOST_IMAGE, BenchSpec, HostSpec, LabPlan, lab_plan
+from .plan import BASE_IMAGE, HOST_IMAGE, SERVER_IMAGE, BenchSpec, HostSpec, LabPlan, lab_plan
 from .podman import (
     LABEL,
     RECIPE,
@@ -93,6 +93,9 @@ def up(estate: Estate, progress: Progress, *, configure_host: bool = True) -> Up
             with timed("host image"):
                 if images.build_host(estate.name, progress.log):
                     result.changed.append(f"built {HOST_IMAGE}")
+            with timed("server image"):
+                if images.build_server(estate.name, progress.log, directory / "log"):
+                    result.changed.append(f"built {SERVER_IMAGE}")
             releases = list(apps.releases().values())
             with timed(f"app images ({len(releases)})"):
                 for release in releases:
@@ -185,7 +188,7 @@ def _converge_hosts(plan: LabPlan, result: UpResult, undo: Undo, progress: Progr
             platform.remove_pods_on(name)
             remove_containers(name)
             result.changed.append(f"removed host {name}")
-    image = images.image_id(HOST_IMAGE)
+    image = images.image_id(SERVER_IMAGE)
     todo: list[tuple[HostSpec, str]] = []
     for spec in plan.hosts:
         action = _host_action(spec, image)

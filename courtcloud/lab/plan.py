@@ -15,6 +15,9 @@ from .podman import LABEL, RECIPE
 
 BASE_IMAGE = "localhost/courtcloud/base:bookworm"
 HOST_IMAGE = "localhost/courtcloud/host:bookworm"
+# What every lab server boots: the host image with the packages all servers' roles install,
+# baked by those roles (playbooks/server-image.yml).
+SERVER_IMAGE = "localhost/courtcloud/server:bookworm"
 PROXY_NAME = "courtcloud-apt-proxy"  # the name hosts use for the package proxy
 PROXY_PORT = 3142
 
@@ -58,7 +61,7 @@ class HostSpec:
     hosts_entries: tuple[tuple[str, str], ...]  # (name, address) written to /etc/hosts
     memory_mb: int
     estate: str
-    image: str = HOST_IMAGE
+    image: str = SERVER_IMAGE
 
     @property
     def address(self) -> str:

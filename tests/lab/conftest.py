@@ -86,15 +86,15 @@ def host_run(container: str, *command: str, timeout: float = 120,
                           capture_output=True, text=True, timeout=timeout, check=False)
 
 
-# Lab tests that run the roles' playbooks on the lab take many minutes each; they belong with
-# the molecule scenarios under `scripts/test --roles`.
+# Lab tests that run the site playbook or a role's playbook on the lab: they run after
+# `courtcloud lab up` configured it (scripts/test's platform stage), not on bare hosts.
 PLAYBOOK_TESTS = {"test_ceph", "test_postgresql_ha", "test_edge", "test_site"}
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
         if item.module.__name__.rsplit(".", 1)[-1] in PLAYBOOK_TESTS:
-            item.add_marker(pytest.mark.roles)
+            item.add_marker(pytest.mark.site)
 
 
 def container_of(plan, hostname: str) -> str:
