@@ -282,9 +282,11 @@ def apps_cmd(estate: str, project_dir: Path, as_json: bool) -> None:
 @command.command("images")
 @estate_option
 def images_cmd(estate: str) -> None:
-    """Build only the lab's images (base from debootstrap, host with systemd, each app's)."""
+    """Build only the lab's images (base from debootstrap, host with systemd, the servers'
+    with the roles' packages baked in, each app's)."""
     from ..apps import releases
     from ..lab import images
+    from ..lab.state import state_dir
 
     progress = ConsoleProgress(Console())
     with _lab_errors():
@@ -292,6 +294,8 @@ def images_cmd(estate: str) -> None:
             images.build_base(estate, progress.log)
         with progress.step("host image"):
             images.build_host(estate, progress.log)
+        with progress.step("server image"):
+            images.build_server(estate, progress.log, state_dir(estate) / "log")
         for release in releases().values():
             with progress.step(f"{release.name} image ({release.image})"):
                 images.build_app(release, estate, progress.log)

@@ -91,6 +91,21 @@ def host_run(container: str, *command: str, timeout: float = 120,
 PLAYBOOK_TESTS = {"test_ceph", "test_postgresql_ha", "test_edge", "test_site"}
 
 
+# Figures of the site playbook's runs (time, task results, changed, failed), printed at the
+# end of the session so that CI's log carries them.
+FIGURES: list[dict[str, Any]] = []
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not FIGURES:
+        return
+    terminalreporter.section("site playbook runs")
+    for f in FIGURES:
+        terminalreporter.write_line(
+            f"{f['run']}: {f['seconds']:.0f} s, {f['hosts']} hosts, {f['task_results']} task "
+            f"results, {f['changed']} changed, {f['failed']} failed")
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         if item.module.__name__.rsplit(".", 1)[-1] in PLAYBOOK_TESTS:
