@@ -11,11 +11,13 @@ import subprocess
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from courtcloud.lab.lab import configured as lab_configured
 from courtcloud.lab.plan import lab_plan
 from courtcloud.model import load_project_estate
 
@@ -62,14 +64,35 @@ def run_playbook(project: Path, inventory: str, playbook: str,
              "ANSIBLE_FORCE_COLOR": "0"})
 
 
+@dataclass
+class PlaybookRun:
+    playbook: str
+    proc: subprocess.CompletedProcess[str]
+    after_a_whole_run: bool  # a whole site run had converged these hosts before this run
+
+
 def converge(project: Path, inventory: str, playbook: str,
-             timeout: float = 3600) -> subprocess.CompletedProcess[str]:
+             timeout: float = 3600) -> PlaybookRun:
     """Run a playbook that must succeed; its wall time goes to the test log."""
+    before = lab_configured("lab")
     started = time.monotonic()
     proc = run_playbook(project, inventory, playbook, timeout)
     sys.stderr.write(f"{playbook}: {time.monotonic() - started:.0f} s\n")
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
-    return proc
+    return PlaybookRun(playbook, proc, before)
+
+
+def assert_a_second_run_changes_nothing(first: PlaybookRun, project: Path, inventory: str,
+                                        timeout: float = 3600) -> None:
+    """After a whole site run (CI's `lab up`), `first` already is a second run: it must have
+    changed nothing. On hosts that had none, run the playbook once more and check that."""
+    proc = first.proc
+    if not first.after_a_whole_run:
+        proc = run_playbook(project, inventory, first.playbook, timeout)
+        assert proc.returncode == 0, proc.stdout[-4000:]
+    counts = recap(proc.stdout)
+    changed = {h: c["changed"] for h, c in counts.items() if c["changed"]}
+    assert counts and not changed, changed
 
 
 def recap(output: str) -> dict[str, dict[str, int]]:

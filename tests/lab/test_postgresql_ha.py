@@ -12,13 +12,13 @@ import pytest
 
 from .conftest import (
     ANSIBLE_PLAYBOOK,
+    assert_a_second_run_changes_nothing,
     container_of,
+    converge,
     host_run,
     member_in_role,
     patroni_members,
     psql,
-    recap,
-    run_playbook,
     written_row_is_read,
 )
 
@@ -28,9 +28,7 @@ pytestmark = [pytest.mark.lab,
 
 @pytest.fixture(scope="module")
 def converged(lab_up, project):
-    proc = run_playbook(project, lab_up["inventory"], "postgresql.yml", timeout=1800)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    return proc
+    return converge(project, lab_up["inventory"], "postgresql.yml", timeout=1800)
 
 
 def test_the_primary_site_has_a_leader_and_a_sync_standby(converged, lab_plan_):
@@ -91,7 +89,4 @@ def test_a_killed_leader_restarted_rejoins_its_cluster_by_itself(converged, lab_
 
 
 def test_a_second_run_changes_nothing(converged, lab_up, project):
-    proc = run_playbook(project, lab_up["inventory"], "postgresql.yml", timeout=1800)
-    assert proc.returncode == 0, proc.stdout[-4000:]
-    counts = recap(proc.stdout)
-    assert counts and all(c["changed"] == 0 for c in counts.values()), counts
+    assert_a_second_run_changes_nothing(converged, project, lab_up["inventory"], timeout=1800)
