@@ -147,16 +147,17 @@ def psql(plan, hostname: str, sql: str) -> str:
     return proc.stdout.strip()
 
 
-def patroni_members(plan, site: str) -> list[dict[str, Any]]:
-    """The site's cluster as Patroni lists it (Member, Role, State, ...)."""
-    proc = host_run(container_of(plan, f"{site}-database-1"), "patronictl", "-c",
+def patroni_members(plan, site: str, via: str | None = None) -> list[dict[str, Any]]:
+    """The site's cluster as Patroni lists it (Member, Role, State, ...), asked on `via`
+    (a database host of the site; its first by default)."""
+    proc = host_run(container_of(plan, via or f"{site}-database-1"), "patronictl", "-c",
                     "/etc/patroni/config.yml", "list", "-f", "json")
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
 
-def member_in_role(plan, site: str, role: str) -> str:
-    return next(m["Member"] for m in patroni_members(plan, site) if m["Role"] == role)
+def member_in_role(plan, site: str, role: str, via: str | None = None) -> str:
+    return next(m["Member"] for m in patroni_members(plan, site, via) if m["Role"] == role)
 
 
 def written_row_is_read(plan, writer: str, reader: str, table: str) -> bool:

@@ -59,14 +59,17 @@ def test_a_killed_leader_restarted_rejoins_its_cluster_by_itself(converged, lab_
     for WAL archiving among them) and Patroni rewinds it into a replica."""
     old = member_in_role(lab_plan_, "primary", "Leader")
     container = container_of(lab_plan_, old)
+    # Ask a member that stays up (the killed one may be database-1, the default).
+    survivor = next(m["Member"] for m in patroni_members(lab_plan_, "primary")
+                    if m["Member"] != old)
     subprocess.run(["podman", "kill", container], check=True, capture_output=True, timeout=60)
     try:
         new = None
         for _ in range(120):
             try:
-                new = member_in_role(lab_plan_, "primary", "Leader")
+                new = member_in_role(lab_plan_, "primary", "Leader", via=survivor)
             except (AssertionError, StopIteration):
-                new = None  # the member asked may be the one that is down
+                new = None  # no leader yet
             if new and new != old:
                 break
             time.sleep(0.5)
@@ -76,8 +79,8 @@ def test_a_killed_leader_restarted_rejoins_its_cluster_by_itself(converged, lab_
                        timeout=120)
     state: dict = {}
     for _ in range(240):
-        try:  # patronictl runs on database-1, which may be the host still booting
-            state = next((m for m in patroni_members(lab_plan_, "primary")
+        try:
+            state = next((m for m in patroni_members(lab_plan_, "primary", via=survivor)
                           if m["Member"] == old), {})
         except AssertionError:
             state = {}
