@@ -73,7 +73,7 @@ def figures(run_name: str, proc: subprocess.CompletedProcess[str], seconds: floa
 
 
 def test_every_host_of_every_site_converged(configured, lab_plan_):
-    counts = recap(configured.stdout)
+    counts = recap(configured.proc.stdout)
     assert set(counts) == {h.hostname for h in lab_plan_.hosts}
     assert all(c["failed"] == 0 and c["unreachable"] == 0 for c in counts.values()), counts
 
