@@ -79,17 +79,18 @@ def configure(project: Path, limit: str | None, label: str) -> dict:
 
 
 def remake_hosts(server_image: bool) -> None:
-    """Remove the lab's hosts (and the server image) so that `lab up` makes them anew."""
+    """Remove the lab's hosts and their pods (and the server image) so that `lab up` makes
+    them anew."""
     sys.path.insert(0, str(PROJECT))
-    from courtcloud.lab.plan import SERVER_IMAGE
-    from courtcloud.lab.podman import LABEL, podman, podman_json
+    from courtcloud.lab.plan import SERVER_IMAGE, lab_plan
+    from courtcloud.lab.platform import remove_pods_on
+    from courtcloud.lab.podman import podman, remove_containers
+    from courtcloud.model import load_project_estate
 
-    hosts = [c["Names"][0] for c in podman_json("ps", "-a", "--filter", f"label={LABEL}=lab")
-             if not (c.get("Labels") or {}).get("io.courtcloud.app")
-             and c["Names"][0].startswith("cc-") and c["Names"][0] != "cc-lab-bench"]
-    pods = [c["Names"][0] for c in podman_json("ps", "-a", "--filter", "label=io.courtcloud.app")]
-    if pods or hosts:
-        podman("rm", "-f", "-t", "5", *pods, *hosts, timeout=900)
+    hosts = [h.container for h in lab_plan(load_project_estate(PROJECT, "lab")).hosts]
+    for host in hosts:
+        remove_pods_on(host)
+    remove_containers(*hosts)
     if server_image:
         podman("rmi", "-f", SERVER_IMAGE, check=False)
 
