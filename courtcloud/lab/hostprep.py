@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,3 +120,11 @@ def write_containers_conf(path: Path = CONTAINERS_CONF) -> bool:
     path.write_text(CONTAINERS_CONF_TEXT)
     return True
 
+
+def ansible_path() -> str:
+    """PATH for running Ansible: the one installed beside this interpreter (the project's
+    .venv) first. Stops with the install command when there is none."""
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    if shutil.which("ansible-playbook", path=path) is None:
+        raise LabError("ansible-playbook is not installed: pip install -r requirements/ansible.txt")
+    return path

@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from ..apps import AppRelease
+from . import hostprep
 from .plan import BASE_IMAGE, HOST_IMAGE, SERVER_IMAGE
 from .podman import IMAGE_LABEL, RECIPE, LabError, exists, podman, podman_json, remove_containers
 
@@ -160,9 +161,7 @@ def build_server(estate: str, log: Callable[[str], None], log_dir: Path,
     recipe = server_recipe(image_id(HOST_IMAGE), playbook)
     if image_recipe(SERVER_IMAGE) == recipe:
         return False
-    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    if shutil.which("ansible-playbook", path=path) is None:
-        raise LabError("ansible-playbook is not installed: pip install -r requirements/ansible.txt")
+    path = hostprep.ansible_path()
     remove_containers(SERVER_BUILDER)
     # On podman's default network, as `podman build` is: the archive directly, not the
     # lab's proxy (which listens on the lab's internal networks only).

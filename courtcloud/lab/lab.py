@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -364,10 +363,7 @@ def configure(estate: Estate, project_dir: Path, playbook: str, extra: list[str]
         inventory.write_text(yaml.safe_dump(
             build_inventory(estate, access.podman_connection(estate, directory)),
             sort_keys=False))
-    # Ansible installed beside this interpreter (the project's .venv) comes first.
-    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    if shutil.which("ansible-playbook", path=path) is None:
-        raise LabError("ansible-playbook is not installed: pip install -r requirements/ansible.txt")
+    path = hostprep.ansible_path()
     env = {**os.environ, "PATH": path, "ANSIBLE_CONFIG": str(project_dir / "ansible.cfg"),
            "COURTCLOUD_PKI_DIR": str(directory / "pki"),
            "COURTCLOUD_SECRETS_DIR": str(directory / "secrets")}
