@@ -367,6 +367,10 @@ def configure(estate: Estate, project_dir: Path, playbook: str, extra: list[str]
     env = {**os.environ, "PATH": path, "ANSIBLE_CONFIG": str(project_dir / "ansible.cfg"),
            "COURTCLOUD_PKI_DIR": str(directory / "pki"),
            "COURTCLOUD_SECRETS_DIR": str(directory / "secrets")}
+    # Every run's tasks, with their times and hosts, stay in the lab's log after the terminal
+    # has scrolled them away (a run that was stopped can be read back to where it stopped).
+    env.setdefault("ANSIBLE_LOG_PATH", str(directory / "log" / "ansible.log"))
+    (directory / "log").mkdir(parents=True, exist_ok=True)
     command = ["ansible-playbook", "-i", str(inventory), str(project_dir / playbook), *extra]
     rc = subprocess.run(command, cwd=project_dir, env=env, check=False, stdout=stdout).returncode
     # Whether the hosts as they are now have had one whole successful site run: the next run
