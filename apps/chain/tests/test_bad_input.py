@@ -122,3 +122,83 @@ def test_proof_ranges_and_quorum_limits(node: Node) -> None:
 def test_batch_limits(node: Node) -> None:
     problem(node.client.post("/v1/evidence:batch", json={"items": []}), 422, "request.invalid")
     assert count(node) == 0
+
+
+# -- strict parsing: one spelling of a number, RFC 8259 JSON in UTF-8 ------------------------
+@pytest.mark.parametrize("value", ["5_0", "+5", " 5", "5 ", "05", "0x5", "5.0", "\u0665", "-0"])
+def test_query_integers_are_canonical_decimal_only(node: Node, value: str) -> None:
+    for path, params in (
+        ("/v1/log/head", {"quorum": value}),
+        ("/v1/log/proofs/consistency", {"first": value, "second": "9"}),
+        ("/v1/log/proofs/inclusion", {"leaf_index": value, "tree_size": "9"}),
+        ("/v1/witness/alarms", {"limit": value}),
+    ):
+        p = problem(node.client.get(path, params=params), 422, "request.invalid")
+        assert "decimal digits only" in p["detail"], (path, value, p["detail"])
+
+
+def test_canonical_query_integers_still_work(node: Node) -> None:
+    assert node.client.get("/v1/log/head", params={"quorum": "0"}).status_code == 200
+    assert node.client.get("/v1/witness/alarms", params={"limit": "10"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (f'{{"digest": "{GOOD}", "submitter": "a"}}', None),  # the control: accepted
+        (f'\ufeff{{"digest": "{GOOD}", "submitter": "a"}}', "byte-order mark"),
+        (f'{{"digest": "{GOOD}", "submitter": "a", "submitter": "b"}}', "appears twice"),
+        (f'{{"digest": "{GOOD}", "submitter": "a", "metadata": {{"n": NaN}}}}', "NaN"),
+    ],
+)
+def test_json_bodies_are_utf8_rfc8259(node: Node, body: str, words: str | None) -> None:
+    before = count(node)
+    r = node.client.post("/v1/evidence", content=body.encode("utf-8"),
+                         headers={"content-type": "application/json"})
+    if words is None:
+        assert r.status_code == 201, r.text
+        return
+    assert words in problem(r, 422, "request.invalid")["detail"]
+    assert count(node) == before
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
+def test_json_in_other_encodings_is_refused(node: Node, encoding: str) -> None:
+    body = (f'{{"digest": "{GOOD}", "submitter": "a"}}').encode(encoding)
+    problem(node.client.post("/v1/evidence", content=body,
+                             headers={"content-type": "application/json"}), 422, "request.invalid")
+    p = problem(node.client.post("/v1/evidence", content=body,
+                                 headers={"content-type": f"application/json; charset={encoding}"}),
+                415, "request.unsupported_media_type")
+    assert "UTF-8" in p["detail"]
+    assert count(node) == 0
+
+
+def test_json_body_integers_are_json_numbers(node: Node) -> None:
+    r = node.client.post("/v1/evidence/CCE-00000000000000000000/verify",
+                         json={"digest": GOOD, "quorum": "0"})
+    assert "quorum: must be a JSON number" in problem(r, 422, "request.invalid")["detail"]
+
+
+def test_a_body_shorter_than_announced_times_out(make_node) -> None:  # type: ignore[no-untyped-def]
+    """A node reached directly (witness traffic between sites) answers 408 and frees the
+    connection when a client announces more than it sends."""
+    import socket
+    import time
+
+    node = make_node("primary", body_timeout_seconds=1.0)
+    with socket.create_connection(("127.0.0.1", node.port), timeout=10) as s:
+        s.sendall(b"POST /v1/evidence HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: 100\r\n\r\n{\"digest\"")
+        started = time.monotonic()
+        reply = b""
+        while b"\r\n\r\n" not in reply:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            reply += chunk
+        waited = time.monotonic() - started
+    assert reply.startswith(b"HTTP/1.1 408"), reply[:200]
+    assert b"request.timeout" in reply or b"application/problem+json" in reply
+    assert waited < 8
+    assert count(node) == 0

@@ -60,9 +60,13 @@ def test_altered_entry_row_fails_verification_naming_the_entry(
     node.verifier().verify_evidence(bundle_before, digest=sm3(b"doc 7"))
     audit = node.client.get("/v1/log/audit").json()
     assert audit["ok"] is False
-    first = audit["problems"][0]
-    assert first["code"] == "leaf_altered" and first["storage_number"] == sn
-    assert node.metric("chain_integrity_failures_total", reason="leaf_altered") >= 1
+    # The entry is the cause; the tree nodes above it are its consequences, not altered rows
+    # (their rows were never touched).
+    causes = [p for p in audit["problems"] if p["code"] in ("entry_altered", "node_altered")]
+    assert [(p["code"], p["storage_number"]) for p in causes] == [("entry_altered", sn)]
+    # leaf 7 in a tree of 20: nodes (1,3) 6..7, (2,1) 4..7, (3,0) 0..7, (4,0) 0..15
+    assert [c["leaves"] for c in causes[0]["consequences"]] == [[6, 7], [4, 7], [0, 7], [0, 15]]
+    assert node.metric("chain_integrity_failures_total", reason="entry_altered") >= 1
 
 
 def test_altered_tree_node_fails_verification_naming_the_entries(
@@ -102,7 +106,8 @@ def test_deleted_leaf_hash_is_an_integrity_failure(
 def test_intact_log_audits_clean(node: Node) -> None:
     fill(node, 37)
     audit = node.client.get("/v1/log/audit").json()
-    assert audit == {"tree_size": 37, "root_hash": audit["root_hash"], "ok": True, "problems": []}
+    assert audit == {"tree_size": 37, "root_hash": audit["root_hash"], "ok": True,
+                     "heads_checked": 2, "problems": []}  # the empty head, and the batch's
 
 
 def test_restart_resumes_the_tree_from_stored_nodes_without_recomputation(node: Node) -> None:
@@ -195,3 +200,126 @@ def test_a_missing_node_on_the_path_is_a_500_naming_the_entry(
     r = node.client.get(f"/v1/evidence/{sn}")
     assert r.status_code == 500 and r.json()["code"] == "chain.tree_node_missing"
     assert sn in r.json()["detail"] and "(1, 1)" in r.json()["detail"]
+
+
+# -- a consistent rewrite: entry, tree nodes and stored root changed to agree ---------------
+def one_by_one(node: Node, n: int) -> list[dict]:
+    """Appends made one at a time, so that each has a signed head of its own."""
+    out = []
+    for i in range(n):
+        r = node.client.post("/v1/evidence", json={"digest": sm3(f"one {i}".encode()),
+                                                   "submitter": "party"})
+        assert r.status_code == 201, r.text
+        out.append(r.json())
+    return out
+
+
+def rewrite_consistently(node: Node, postgres_server: PostgresServer, victim: int,
+                         heads: list[int]) -> str:
+    """What someone with the database password and no signing key can do: change one
+    entry's digest, recompute every tree node from the entries, and store the new roots
+    in the heads of the given sizes. Returns the forged digest."""
+    from chain.domain.leaf import Entry, parse_time
+    from chain.domain.merkle import CompactRange, TreeHasher
+
+    size = node.client.get("/v1/log/head").json()["tree_size"]
+    forged = sm3(b"what the attacker wants on record")
+    entries = []
+    for i in range(size):
+        row = postgres_server.psql(
+            f"SELECT storage_number FROM evidence WHERE leaf_index = {i}", dbname(node)
+        ).strip()
+        e = node.client.get(f"/v1/evidence/{row}").json()["entry"]
+        digest = forged if i == victim else e["digest"]
+        entries.append(Entry(i, e["storage_number"], e["digest_alg"], bytes.fromhex(digest),
+                             e["submitter"], e["metadata"], parse_time(e["integrated_time"])))
+    hasher = TreeHasher("sm3")
+    tree = CompactRange(hasher)
+    nodes: dict = {}
+    roots = {}
+    for i, e in enumerate(entries):
+        nodes.update(tree.append([hasher.leaf(e.leaf_bytes())]))
+        roots[i + 1] = tree.root()
+    sql = [f"UPDATE evidence SET digest = '\\x{forged}' WHERE leaf_index = {victim}"]
+    sql += [f"UPDATE tree_nodes SET hash = '\\x{h.hex()}' WHERE level = {lvl} AND idx = {idx}"
+            for (lvl, idx), h in nodes.items()]
+    sql += [f"UPDATE tree_heads SET root_hash = '\\x{roots[n].hex()}' WHERE tree_size = {n}"
+            for n in heads]
+    postgres_server.psql("; ".join(sql), dbname(node))
+    return forged
+
+
+def test_the_audit_does_not_trust_a_consistently_rewritten_database(
+    node: Node, postgres_server: PostgresServer
+) -> None:
+    receipts = one_by_one(node, 9)
+    victim = receipts[4]
+    sn = victim["storage_number"]
+    rewrite_consistently(node, postgres_server, victim=4, heads=[9])
+    # Every row now agrees with every other: only the signatures tell.
+    audit = node.client.get("/v1/log/audit").json()
+    assert audit["ok"] is False
+    codes = {p["code"]: p for p in audit["problems"]}
+    assert codes["head_signature_invalid"]["tree_size"] == 9  # the head whose root was rewritten
+    # the signed head of size 5 (the first after leaf 4) no longer matches; the one of size 4
+    # still does: the entry is named
+    assert codes["head_root_mismatch"]["tree_size"] == 5
+    assert codes["entry_altered"]["storage_number"] == sn
+    assert codes["entry_altered"]["leaf_index"] == 4
+    assert "node_altered" not in codes  # no row is blamed that agrees with its children
+    # The party's receipt still proves the original digest against the original head.
+    node.verifier().verify_evidence(victim, digest=sm3(b"one 4"))
+
+
+def test_a_rewritten_head_is_named_and_its_entries_still_proven(
+    node: Node, postgres_server: PostgresServer
+) -> None:
+    one_by_one(node, 3)
+    postgres_server.psql(
+        "UPDATE tree_heads SET issued_at = issued_at + interval '1 second' WHERE tree_size = 2",
+        dbname(node),
+    )
+    audit = node.client.get("/v1/log/audit").json()
+    assert [(p["code"], p["tree_size"]) for p in audit["problems"]] == [
+        ("head_signature_invalid", 2)
+    ]  # the entries are still proven by the signed head of size 3
+
+
+def test_restart_refuses_a_head_it_did_not_sign(
+    node: Node, postgres_server: PostgresServer
+) -> None:
+    one_by_one(node, 6)
+    rewrite_consistently(node, postgres_server, victim=2, heads=[6])
+    node.stop()
+    app = create_app(node.settings, access_log=False)
+
+    async def start() -> None:
+        async with app.router.lifespan_context(app):
+            raise AssertionError("the node started on a rewritten log")
+
+    with pytest.raises(RuntimeError, match=r"size 6.*does not carry this node's signature"):
+        asyncio.run(start())
+
+
+def test_restart_refuses_nodes_inconsistent_with_the_previous_signed_head(
+    node: Node, postgres_server: PostgresServer
+) -> None:
+    """Rows rewritten below the frontier: the latest head still matches its frontier, but
+    the stored nodes no longer prove it extends the signed head before it."""
+    fill(node, 6)  # a signed head of size 6
+    fill(node, 2)  # and one of size 8, whose frontier is the single node (3, 0)
+    node.stop()
+    # Node (1, 3) (leaves 6..7) is under the frontier, so the head of size 8 still matches
+    # it; but the proof that 8 extends 6 goes through it.
+    postgres_server.psql(
+        "UPDATE tree_nodes SET hash = '\\x" + "22" * 32 + "' WHERE level = 1 AND idx = 3",
+        dbname(node),
+    )
+    app = create_app(node.settings, access_log=False)
+
+    async def start() -> None:
+        async with app.router.lifespan_context(app):
+            raise AssertionError("the node started on inconsistent nodes")
+
+    with pytest.raises(RuntimeError, match=r"size 8.*not consistent with the signed head.*size 6"):
+        asyncio.run(start())

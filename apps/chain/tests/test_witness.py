@@ -190,3 +190,28 @@ def test_heads_not_signed_by_the_log_are_refused_without_alarm(sites: dict[str, 
     r = standby.client.post("/v1/witness/observe", json={"head": dict(head, origin="elsewhere")})
     assert r.status_code == 404 and r.json()["code"] == "witness.unknown_log"
     assert standby.client.get("/v1/witness/alarms").json() == []
+
+
+def test_the_audit_checks_what_the_witnesses_cosigned(sites: dict[str, Node],
+                                                      postgres_server) -> None:  # type: ignore[no-untyped-def]
+    """A stored cosignature that no longer verifies (its row, or the head's, was rewritten)
+    is named with the witness and the head."""
+    primary = sites["primary"]
+    register(primary, b"cosigned")
+    head = wait_for(
+        lambda: (r := primary.client.get("/v1/log/head", params={"quorum": 2})).status_code
+        == 200 and r.json(),
+        what="a head cosigned by both witnesses",
+    )
+    assert primary.client.get("/v1/log/audit").json()["ok"] is True
+    size = head["tree_size"]
+    db = primary.settings.database_url.rsplit("/", 1)[1]
+    postgres_server.psql(
+        "UPDATE cosignatures SET cosigned_at = cosigned_at + interval '1 second'"
+        f" WHERE tree_size = {size} AND witness = 'miyun'",
+        db,
+    )
+    audit = primary.client.get("/v1/log/audit").json()
+    assert [(p["code"], p["tree_size"], p.get("witness")) for p in audit["problems"]] == [
+        ("cosignature_invalid", size, "miyun")
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
@@ -30,6 +31,7 @@ from chain.problems import PROBLEM_JSON, Problem
 from chain.service import ChainService, IntegrityFailure
 from chain.settings import Settings, SettingsError
 from chain.store.db import make_pool, migrate
+from chain.verifier import LogKey
 
 log = logging.getLogger("chain.app")
 
@@ -64,10 +66,12 @@ class Guard:
         data_upload = path.endswith("/verify-data")
         limit = self.settings.max_data_bytes if data_upload else self.settings.max_body_bytes
 
+        started = False
+
         async def send_wrapper(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, started = message["status"], True
             await send(message)
 
         try:
@@ -75,13 +79,15 @@ class Guard:
             if refusal is not None:
                 await problem_response(refusal, path)(scope, receive, send_wrapper)
                 return
-            if method in ("POST", "PUT", "PATCH") and not _has_length(scope):
-                # Chunked body: read it here, counting, so an oversized one is refused
-                # before the app sees it; then replay it.
+            timed = _timed_body(receive, self.settings.body_timeout_seconds)
+            if method in ("POST", "PUT", "PATCH") and (not data_upload or not _has_length(scope)):
+                # Read the body here (JSON bodies are small; a chunked upload is counted as it
+                # comes): an oversized one is refused before the app sees it, JSON is checked
+                # to RFC 8259's letter, and then the body is replayed.
                 body, more = [], True
                 received = 0
                 while more:
-                    message = await receive()
+                    message = await timed()
                     if message["type"] != "http.request":
                         return
                     received += len(message.get("body", b""))
@@ -92,14 +98,24 @@ class Guard:
                         return
                     body.append(message.get("body", b""))
                     more = message.get("more_body", False)
-                replay = [{"type": "http.request", "body": b"".join(body), "more_body": False}]
+                whole = b"".join(body)
+                bad = None if data_upload else strict_json_problem(whole)
+                if bad is not None:
+                    await problem_response(bad, path)(scope, receive, send_wrapper)
+                    return
+                replay = [{"type": "http.request", "body": whole, "more_body": False}]
 
                 async def replay_receive() -> Message:
                     return replay.pop() if replay else await receive()
 
                 await self.app(scope, replay_receive, send_wrapper)
             else:
-                await self.app(scope, receive, send_wrapper)
+                await self.app(scope, timed, send_wrapper)
+        except BodyTimeout:
+            if not started:
+                await problem_response(_body_timeout(self.settings.body_timeout_seconds), path)(
+                    scope, receive, send_wrapper
+                )
         finally:
             route = scope.get("route")
             label = getattr(route, "path", "unmatched")
@@ -127,7 +143,16 @@ class Guard:
             if name == b"content-length":
                 length = val.decode("latin-1")
             elif name == b"content-type":
-                ctype = val.decode("latin-1").split(";")[0].strip().lower()
+                ctype, _, params = val.decode("latin-1").lower().partition(";")
+                ctype = ctype.strip()
+                charset = params.replace(" ", "").partition("charset=")[2].split(";")[0]
+                if charset.strip('"') not in ("", "utf-8"):
+                    return Problem(
+                        415,
+                        "request.unsupported_media_type",
+                        "Unsupported media type",
+                        f"send JSON in UTF-8 (RFC 8259 8.1); got charset {charset}",
+                    )
         if length is not None and (not length.isdigit() or int(length) > limit):
             return _too_large(limit)
         want = "application/octet-stream" if data_upload else "application/json"
@@ -139,6 +164,76 @@ class Guard:
                 f"send the body as {want} (got {ctype or 'no content type'})",
             )
         return None
+
+
+class BodyTimeout(Exception):
+    """The client announced a body and stopped sending it."""
+
+
+def _timed_body(receive: Receive, seconds: float) -> Receive:
+    """``receive`` bounded in time while the body is still coming: a client that announces
+    more than it sends must not hold a connection (and a worker's slot) for ever. After the
+    body, ``receive`` waits untimed (for a disconnect, during a long response)."""
+    done = False
+
+    async def timed() -> Message:
+        nonlocal done
+        if done:
+            return await receive()
+        try:
+            message = await asyncio.wait_for(receive(), seconds)
+        except TimeoutError:
+            raise BodyTimeout from None
+        done = message["type"] != "http.request" or not message.get("more_body", False)
+        return message
+
+    return timed
+
+
+def _body_timeout(seconds: float) -> Problem:
+    return Problem(
+        408,
+        "request.timeout",
+        "Request timeout",
+        f"the body stopped arriving for {seconds:g} s before its announced end; send it whole",
+    )
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for k, val in pairs:
+        if k in out:
+            raise ValueError(f"the member {k!r} appears twice in one object")
+        out[k] = val
+    return out
+
+
+def strict_json_problem(body: bytes) -> Problem | None:
+    """RFC 8259 JSON in UTF-8 without a byte-order mark (8.1), no NaN or Infinity, no
+    duplicate member names: what json.loads alone would let through (it guesses UTF-16 and
+    skips a BOM) is refused, naming why."""
+    if body.startswith(b"\xef\xbb\xbf"):
+        why = "it starts with a byte-order mark: send UTF-8 without one (RFC 8259 8.1)"
+    else:
+        try:
+            json.loads(body.decode("utf-8"), parse_constant=_no_constant,
+                       object_pairs_hook=_no_duplicates)
+            return None
+        except UnicodeDecodeError as exc:
+            why = f"it is not UTF-8 (byte {exc.start}): JSON must be sent in UTF-8 (RFC 8259 8.1)"
+        except ValueError as exc:
+            why = str(exc)
+    return Problem(
+        422,
+        "request.invalid",
+        "Invalid request",
+        f"body: the body is not valid JSON: {why}",
+        errors=[{"field": "body", "reason": f"the body is not valid JSON: {why}"}],
+    )
 
 
 def _has_length(scope: Scope) -> bool:
@@ -208,6 +303,8 @@ def create_app(
                 batch_max_size=settings.batch_max_size,
                 batch_linger_ms=settings.batch_linger_ms,
                 queue_max=settings.queue_max,
+                witness_keys={p.name: LogKey(p.algorithm, p.public_key)
+                              for p in settings.witness_peers},
             )
             await integrator.start()
             svc = ChainService(settings, pool, node_signer, metrics, integrator, hasher)

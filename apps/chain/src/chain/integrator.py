@@ -8,7 +8,9 @@ each with its inclusion proof (computed from the batch and the old frontier, wit
 extra query). A failed commit fails the whole batch: nothing half-written.
 
 On start the tree is resumed from the stored head and the <= 64 node rows of its
-compact range: nothing is recomputed.
+compact range: nothing is recomputed. The head must carry the node's signature and its
+witnesses' valid cosignatures, and the stored nodes must prove it consistent with the signed
+head before it (chain.audit.verify_latest_head): a node never signs on top of a rewritten log.
 """
 
 from __future__ import annotations
@@ -18,18 +20,20 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from psycopg_pool import AsyncConnectionPool
 
+from chain.audit import verify_latest_head
 from chain.domain.heads import TreeHead, sign_head
 from chain.domain.leaf import Entry, Submission
 from chain.domain.merkle import CompactRange, TreeHasher, batch_getter, hashes_for, inclusion_ranges
 from chain.domain.signing import Signer
 from chain.observability import Metrics
 from chain.store import repository as repo
+from chain.verifier import LogKey
 
 log = logging.getLogger("chain.integrator")
 
@@ -70,12 +74,15 @@ class Integrator:
         batch_max_size: int,
         batch_linger_ms: float,
         queue_max: int,
+        witness_keys: Mapping[str, LogKey] | None = None,
     ) -> None:
         self.pool, self.signer, self.origin, self.hasher = pool, signer, origin, hasher
         self.metrics = metrics
         self.prefix = storage_number_prefix
         self.batch_max_size, self.linger = batch_max_size, batch_linger_ms / 1000
         self.queue_max = queue_max
+        self.own_key = LogKey(signer.algorithm, signer.public_key.hex())
+        self.witness_keys = dict(witness_keys or {})
         self.tree = CompactRange(hasher)
         self.head: TreeHead | None = None
         self._queue: list[_Pending] = []
@@ -90,7 +97,7 @@ class Integrator:
             if stored < 0:
                 await self._sign_empty_head(conn)
             else:
-                await self._resume(conn, stored)
+                await self._resume(conn, stored, verify=True)
         self._task = asyncio.create_task(self._run(), name="chain-integrator")
 
     async def stop(self) -> None:
@@ -119,9 +126,11 @@ class Integrator:
         await repo.integrate(conn, [], {}, head)
         self._set_head(head, nodes_loaded=0)
 
-    async def _resume(self, conn, size: int) -> None:  # type: ignore[no-untyped-def]
+    async def _resume(self, conn, size: int, verify: bool = False) -> None:  # type: ignore[no-untyped-def]
         head = await repo.head_at(conn, self.origin, size)
         assert head is not None
+        if verify:  # on start: never sign on top of a head this node did not sign
+            await verify_latest_head(conn, self.hasher, head, self.own_key, self.witness_keys)
         ids = CompactRange.node_ids(size)
         nodes = await repo.load_nodes(conn, ids)
         tree = CompactRange.from_nodes(self.hasher, size, nodes)

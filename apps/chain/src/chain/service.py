@@ -15,10 +15,10 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from chain import verifier as v
+from chain.audit import Audit
 from chain.domain.heads import TreeHead, cosign
 from chain.domain.leaf import Entry, format_time, parse_time
 from chain.domain.merkle import (
-    CompactRange,
     TreeHasher,
     consistency_ranges,
     hashes_for,
@@ -400,55 +400,13 @@ class ChainService:
 
     # -- audit ---------------------------------------------------------------------------
     async def audit(self) -> dict[str, Any]:
-        """Recompute the whole tree from the stored entries and compare with every stored
-        node and the latest signed head. Names the first entries and nodes that differ."""
+        """Recompute the tree from the stored entries and hold it against every signed head
+        (chain.audit): names the altered entries, rows and heads."""
         async with self.pool.connection() as conn:
-            head = await repo.latest_head(conn, self.origin)
-        assert head is not None
-        size = head.tree_size
-        problems: list[dict[str, Any]] = []
-        tree = CompactRange(self.hasher)
-        async with self.pool.connection() as conn:
-            step = 5000
-            for start in range(0, size, step):
-                end = min(size, start + step)
-                entries = await repo.entries_range(conn, start, end)
-                have = {e.leaf_index for e in entries}
-                for i in range(start, end):
-                    if i not in have:
-                        problems.append({"code": "entry_missing", "leaf_index": i})
-                leaves = [self.hasher.leaf(e.leaf_bytes()) for e in entries]
-                created = tree.append(leaves) if len(entries) == end - start else {}
-                stored = await repo.load_nodes(conn, created.keys())
-                by_index = {e.leaf_index: e for e in entries}
-                for nid, h in created.items():
-                    if stored.get(nid) != h:
-                        lvl, idx = nid
-                        first, last = idx << lvl, ((idx + 1) << lvl) - 1
-                        p: dict[str, Any] = {
-                            "code": "leaf_altered" if lvl == 0 else "node_altered",
-                            "level": lvl,
-                            "index": idx,
-                            "leaves": [first, last],
-                        }
-                        if lvl == 0:
-                            p["storage_number"] = by_index[idx].storage_number
-                        problems.append(p)
-                if len(problems) > 50 or len(entries) != end - start:
-                    break
-        ok = not problems and tree.size == size and tree.root() == head.root_hash
-        if not problems and tree.size == size and tree.root() != head.root_hash:
-            problems.append(
-                {"code": "root_mismatch", "detail": "recomputed root differs from the signed head"}
-            )
-        for p in problems:
+            report = await Audit(self.hasher, self.own_key, self.peer_keys).run(conn, self.origin)
+        for p in report["problems"]:
             self.metrics.integrity_failures.labels(p["code"]).inc()
-        return {
-            "tree_size": size,
-            "root_hash": head.root_hash.hex(),
-            "ok": ok,
-            "problems": problems[:50],
-        }
+        return report
 
     def public_key_info(self) -> dict[str, Any]:
         return {

@@ -60,6 +60,9 @@ class Settings(BaseModel):
     max_body_bytes: Annotated[int, Field(ge=1024)] = 64 * 1024
     max_data_bytes: Annotated[int, Field(ge=1024)] = 64 * 1024 * 1024
     max_batch_items: Annotated[int, Field(ge=1, le=10_000)] = 1000
+    # A body that stops arriving this long before its announced end gets 408 (witness
+    # traffic between sites reaches a node directly, with no edge in front to time it out).
+    body_timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 15.0
     witness_peers: tuple[WitnessPeer, ...] = ()
     witnessed_logs: tuple[WitnessedLog, ...] = ()
     cosign_interval_ms: Annotated[float, Field(ge=10)] = 500.0

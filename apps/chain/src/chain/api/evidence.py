@@ -15,7 +15,7 @@ from chain.api.schemas import (
     BatchAppendRequest,
     BatchAppendResponse,
     EvidenceBundle,
-    Quorum,
+    QueryQuorum,
     VerifyRequest,
     VerifyResponse,
 )
@@ -125,7 +125,7 @@ async def register_batch(svc: Svc, body: BatchAppendRequest) -> dict[str, Any]:
     summary="The entry, its inclusion proof and the signed (optionally cosigned) head",
 )
 async def get_evidence(
-    svc: Svc, storage_number: SN, quorum: Annotated[Quorum, Query()] = 0
+    svc: Svc, storage_number: SN, quorum: Annotated[QueryQuorum, Query()] = 0
 ) -> dict[str, Any]:
     return await svc.bundle(storage_number, quorum)
 
@@ -155,7 +155,7 @@ async def verify_digest(svc: Svc, storage_number: SN, body: VerifyRequest) -> di
     summary="Verify the original data (uploaded as the body) against a storage number",
 )
 async def verify_data(
-    svc: Svc, storage_number: SN, request: Request, quorum: Annotated[Quorum, Query()] = 0
+    svc: Svc, storage_number: SN, request: Request, quorum: Annotated[QueryQuorum, Query()] = 0
 ) -> dict[str, Any]:
     chunks = [c async for c in request.stream()]
     return await svc.verify(storage_number, data_digest=digests_of(chunks), quorum=quorum)

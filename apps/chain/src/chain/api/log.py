@@ -12,10 +12,10 @@ from chain.api.schemas import (
     ConsistencyProof,
     InclusionProof,
     KeyInfo,
-    LeafIndex,
-    Quorum,
+    QueryLeafIndex,
+    QueryQuorum,
+    QueryTreeSize,
     TreeHeadOut,
-    TreeSize,
 )
 
 router = APIRouter(prefix="/v1/log", tags=["log"])
@@ -27,13 +27,15 @@ router = APIRouter(prefix="/v1/log", tags=["log"])
     responses=problems(409, 422),
     summary="The latest signed tree head, or the latest with a quorum of cosignatures",
 )
-async def head(svc: Svc, quorum: Annotated[Quorum, Query()] = 0) -> dict[str, Any]:
+async def head(svc: Svc, quorum: Annotated[QueryQuorum, Query()] = 0) -> dict[str, Any]:
     return (await svc.head(quorum)).as_dict()
 
 
 @router.get("/proofs/inclusion", response_model=InclusionProof, responses=problems(422, 500))
 async def inclusion(
-    svc: Svc, leaf_index: Annotated[LeafIndex, Query()], tree_size: Annotated[TreeSize, Query()]
+    svc: Svc,
+    leaf_index: Annotated[QueryLeafIndex, Query()],
+    tree_size: Annotated[QueryTreeSize, Query()],
 ) -> dict[str, Any]:
     hashes = await svc.inclusion_proof(leaf_index, tree_size)
     return {"leaf_index": leaf_index, "tree_size": tree_size, "hashes": [h.hex() for h in hashes]}
@@ -41,7 +43,7 @@ async def inclusion(
 
 @router.get("/proofs/consistency", response_model=ConsistencyProof, responses=problems(422, 500))
 async def consistency(
-    svc: Svc, first: Annotated[TreeSize, Query()], second: Annotated[TreeSize, Query()]
+    svc: Svc, first: Annotated[QueryTreeSize, Query()], second: Annotated[QueryTreeSize, Query()]
 ) -> dict[str, Any]:
     hashes = await svc.consistency_proof(first, second)
     return {"first": first, "second": second, "hashes": [h.hex() for h in hashes]}

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 HEX64 = r"^[0-9a-fA-F]{64}$"
 CLEAN_TEXT = r"^[^\x00-\x1f\x7f]*$"  # no control characters
@@ -14,10 +15,47 @@ MAX_INT64 = 2**63 - 1
 Hex64 = Annotated[
     str, Field(min_length=64, max_length=64, pattern=HEX64, examples=["66c7f0f4" * 8])
 ]
-LeafIndex = Annotated[int, Field(ge=0, le=MAX_INT64)]
-TreeSize = Annotated[int, Field(ge=0, le=MAX_INT64)]
+CANONICAL_INT = re.compile(r"0|[1-9][0-9]{0,18}")
+
+
+def canonical_int(v: object) -> object:
+    """A query parameter's integer as a person writes it: decimal digits only. Python's own
+    int() would also take "5_0", "+5" and " 5"; two spellings of one number are one too many
+    for a log whose sizes and indices are evidence."""
+    if isinstance(v, str):
+        if not CANONICAL_INT.fullmatch(v):
+            raise ValueError("must be a whole number in decimal digits only (no sign, space,"
+                             " underscore or leading zero)")
+        return int(v)
+    return v
+
+
+def json_number(v: object) -> object:
+    """In a JSON body an integer is a JSON number (28 or, as JSON Schema allows, 28.0), never
+    the string "28" or true, which a lax parser would turn into one."""
+    if isinstance(v, str | bool):
+        what = "a string" if isinstance(v, str) else "true or false"
+        raise ValueError(f"must be a JSON number, not {what}")
+    return v
+
+
+LeafIndex = Annotated[int, Field(ge=0, le=MAX_INT64), BeforeValidator(json_number)]
+TreeSize = Annotated[int, Field(ge=0, le=MAX_INT64), BeforeValidator(json_number)]
 STORAGE_NUMBER = r"^[A-Z0-9]{1,12}-[0-9A-F]{20}$"
-Quorum = Annotated[int, Field(ge=0, le=32, description="distinct witness cosignatures demanded")]
+Quorum = Annotated[
+    int,
+    Field(ge=0, le=32, description="distinct witness cosignatures demanded"),
+    BeforeValidator(json_number),
+]
+# In query strings: canonical decimal text. (The last BeforeValidator runs first.)
+QueryLeafIndex = Annotated[int, Field(ge=0, le=MAX_INT64), BeforeValidator(canonical_int)]
+QueryTreeSize = Annotated[int, Field(ge=0, le=MAX_INT64), BeforeValidator(canonical_int)]
+QueryQuorum = Annotated[
+    int,
+    Field(ge=0, le=32, description="distinct witness cosignatures demanded"),
+    BeforeValidator(canonical_int),
+]
+QueryLimit = Annotated[int, Field(ge=1, le=1000), BeforeValidator(canonical_int)]
 
 
 def _clean_text(v: str, what: str) -> str:
@@ -232,6 +270,12 @@ class Alarm(BaseModel):
 
 
 class AuditProblem(BaseModel):
+    """One cause: ``entry_altered``, ``entries_altered``, ``node_altered``, ``node_missing``,
+    ``entry_missing``, ``head_signature_invalid``, ``cosignature_invalid``,
+    ``head_root_mismatch`` or ``entries_unverified``; with what it names (leaf index and
+    storage number, tree node, head size) and, for a cause, the tree nodes that changed
+    because of it (``consequences``: their rows were not altered)."""
+
     model_config = ConfigDict(extra="allow")
     code: str
 
@@ -240,6 +284,7 @@ class AuditReport(BaseModel):
     tree_size: int
     root_hash: str
     ok: bool
+    heads_checked: int = Field(description="signed heads whose signatures were checked")
     problems: list[AuditProblem]
 
 

@@ -13,6 +13,7 @@ from chain.api.schemas import (
     CosignRequest,
     ObserveRequest,
     ObserveResponse,
+    QueryLimit,
     WitnessedLatest,
 )
 
@@ -52,6 +53,6 @@ async def observe(svc: Svc, body: ObserveRequest) -> dict[str, Any]:
 
 @router.get("/alarms", response_model=list[Alarm], summary="Equivocation alarms, newest first")
 async def alarms(
-    svc: Svc, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    svc: Svc, limit: Annotated[QueryLimit, Query()] = 100
 ) -> list[dict[str, Any]]:
     return await svc.alarms(limit)

@@ -50,6 +50,30 @@ async def head_at(conn: AsyncConnection, origin: str, size: int) -> TreeHead | N
     return _head(row, origin, await _cosignatures(conn, size))
 
 
+async def all_heads(conn: AsyncConnection, origin: str) -> list[TreeHead]:
+    """Every stored head with its cosignatures, smallest first (for the audit)."""
+    cur = await conn.execute(f"SELECT {HEAD_COLUMNS} FROM tree_heads ORDER BY tree_size")
+    rows = await cur.fetchall()
+    cur = await conn.execute(
+        "SELECT tree_size, witness, key_id, algorithm, cosigned_at, signature FROM cosignatures"
+        " ORDER BY tree_size, witness"
+    )
+    cosigs: dict[int, list[Cosignature]] = {}
+    for size, w, k, a, t, sig in await cur.fetchall():
+        cosigs.setdefault(size, []).append(Cosignature(w, k, a, t, bytes(sig)))
+    return [_head(r, origin, cosigs.get(r[0], ())) for r in rows]
+
+
+async def heads_before(conn: AsyncConnection, origin: str, size: int, limit: int) -> list[TreeHead]:
+    """The ``limit`` heads just below ``size``, nearest first."""
+    cur = await conn.execute(
+        f"SELECT {HEAD_COLUMNS} FROM tree_heads WHERE tree_size < %s"
+        " ORDER BY tree_size DESC LIMIT %s",
+        (size, limit),
+    )
+    return [_head(r, origin) for r in await cur.fetchall()]
+
+
 async def latest_head_with_quorum(
     conn: AsyncConnection, origin: str, quorum: int, witnesses: Sequence[str], min_size: int = 0
 ) -> TreeHead | None:
