@@ -204,7 +204,8 @@ def chart_values(estate: Estate, site: Site, app: AppPlacement | AppName | str, 
         values["database"] = _database(site, name)
         values["s3"] = _object_store(site, cluster)
         values["chain"] = _service(site, cluster, "chain", name)
-        values["tokens"] = {"issuer": identity_issuer(estate), "audience": LITIGATION_AUDIENCE}
+        values["tokens"] = {"issuer": identity_issuer(estate), "audience": LITIGATION_AUDIENCE,
+                            "court": estate.court.code}
     elif name == "chain":
         values["database"] = _database(site, name)
         values["nodeName"] = site.name

@@ -341,7 +341,7 @@ def token_cmd(estate: str, project_dir: Path, roles: tuple[str, ...], subject: s
         token = identity.mint(state_dir(estate), issuer=identity_issuer(model),
                               audience=LITIGATION_AUDIENCE,
                               subject=subject or f"lab-{roles[0]}", roles=list(roles),
-                              name=name, ttl_s=ttl)
+                              court=model.court.code, name=name, ttl_s=ttl)
     click.echo(token)
 
 

@@ -70,7 +70,7 @@ def jwks(directory: Path) -> dict[str, Any]:
 
 
 def mint(directory: Path, *, issuer: str, audience: str, subject: str, roles: list[str],
-         name: str | None = None, ttl_s: int = DEFAULT_TTL_S) -> str:
+         court: str, name: str | None = None, ttl_s: int = DEFAULT_TTL_S) -> str:
     wanted = [ROLE_ALIASES.get(r, r) for r in roles]
     unknown = [r for r in wanted if r not in ROLES]
     if unknown:
@@ -80,7 +80,7 @@ def mint(directory: Path, *, issuer: str, audience: str, subject: str, roles: li
         raise LabError(f"--ttl {ttl_s}: give 1 to 86400 seconds")
     now = int(time.time())
     claims = {"iss": issuer, "aud": audience, "sub": subject, "name": name or subject,
-              "roles": sorted(set(wanted)), "iat": now, "nbf": now, "exp": now + ttl_s,
-              "jti": str(uuid.uuid4())}
+              "roles": sorted(set(wanted)), "court": court, "iat": now, "nbf": now,
+              "exp": now + ttl_s, "jti": str(uuid.uuid4())}
     return jwt.encode(claims, _key(directory), algorithm=ALGORITHM,
                       headers={"kid": key_id(directory)})

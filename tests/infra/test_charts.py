@@ -386,6 +386,9 @@ def test_litigation_reaches_the_sites_gateway_bucket_and_chain(estate, site, app
     # the issuer and audience the lab's identity provider signs tokens with
     assert env["LITIGATION_TOKEN_ISSUER"] == identity_issuer(loaded)
     assert env["LITIGATION_TOKEN_AUDIENCE"] == LITIGATION_AUDIENCE
+    # court staff's tokens must name this court: the model's court code, which the lab's
+    # identity provider puts in their court claim
+    assert env["LITIGATION_TOKEN_COURT"] == loaded.court.code
 
 
 CHAIN = [r for r in RELEASES if r[2] == "chain"]

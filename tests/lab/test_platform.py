@@ -272,6 +272,9 @@ def accepted_case(front_door, people) -> Filed:
     it and assigns the judge."""
     plaintiff = front_door("litigation", people["plaintiff"].token)
     clerk = front_door("litigation", people["clerk"].token)
+    # Only a judge of the court who has signed in can be assigned a case.
+    r = front_door("litigation", people["judge"].token).get("/v1/accounts/me")
+    assert r.status_code == 200, answer(r)
     r = plaintiff.post("/v1/cases", json=filing(people["plaintiff"].subject,
                                                 people["defendant"].subject))
     assert r.status_code == 201, answer(r)

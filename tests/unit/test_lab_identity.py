@@ -19,9 +19,9 @@ def test_a_minted_token_passes_the_apps_own_verifier(tmp_path):
     assert identity.ensure_key(tmp_path) is False  # made once, kept
     assert (tmp_path / identity.KEY).stat().st_mode & 0o777 == 0o600
     token = identity.mint(tmp_path, issuer=ISSUER, audience=AUDIENCE, subject="judge-li",
-                          roles=["judge"], name="Judge Li")
+                          roles=["judge"], court="bjinternet", name="Judge Li")
     verifier = TokenVerifier(identity.jwks(tmp_path), issuer=ISSUER, audience=AUDIENCE,
-                             algorithms=("ES256",))
+                             algorithms=("ES256",), court="bjinternet")
     actor = verifier.verify(token).actor
     assert (actor.subject, actor.name, actor.roles) == ("judge-li", "Judge Li",
                                                         frozenset({Role.JUDGE}))
@@ -30,15 +30,15 @@ def test_a_minted_token_passes_the_apps_own_verifier(tmp_path):
 def test_party_means_litigant_and_unknown_roles_are_refused(tmp_path):
     identity.ensure_key(tmp_path)
     token = identity.mint(tmp_path, issuer=ISSUER, audience=AUDIENCE, subject="p1",
-                          roles=["party"])
+                          roles=["party"], court="bjinternet")
     claims = jwt.decode(token, options={"verify_signature": False})
     assert claims["roles"] == ["litigant"]
     with pytest.raises(LabError, match="unknown role superuser"):
         identity.mint(tmp_path, issuer=ISSUER, audience=AUDIENCE, subject="x",
-                      roles=["superuser"])
+                      roles=["superuser"], court="bjinternet")
     with pytest.raises(LabError, match="--ttl"):
         identity.mint(tmp_path, issuer=ISSUER, audience=AUDIENCE, subject="x",
-                      roles=["judge"], ttl_s=0)
+                      roles=["judge"], court="bjinternet", ttl_s=0)
 
 
 def test_the_jwks_holds_the_public_key_only(tmp_path):

@@ -14,7 +14,7 @@ import pytest
 from chain.app import create_app as create_chain_app
 from chain.settings import Settings as ChainSettings
 from courtcloud.testing.postgres import PostgresServer, free_loopback_port, postgres_server_fixture
-from litigation_testkit import Caller, Issuer, Served
+from litigation_testkit import COURT, Caller, Issuer, Served
 from moto.server import ThreadedMotoServer
 from sqlalchemy import Engine, create_engine
 
@@ -120,6 +120,7 @@ def make_settings(
             "jwks_file": jwks,
             "token_issuer": issuer.issuer,
             "token_audience": issuer.audience,
+            "token_court": COURT,
             "max_upload_bytes": 256 * 1024,
         }
         values.update(overrides)

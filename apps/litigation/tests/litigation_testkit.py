@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 ISSUER = "https://idp.court.test/realms/courtcloud"
 AUDIENCE = "courtcloud-litigation"
+COURT = "bjinternet"  # the court claim's value for this court
 
 
 class Served:
@@ -94,6 +95,7 @@ class Issuer:
             "exp": now + ttl,
             "roles": roles,
             "name": name or sub,
+            "court": COURT,
         }
         claims.update(overrides)
         claims = {k: v for k, v in claims.items() if v is not None}

@@ -32,8 +32,11 @@ def test_judge_room_and_party_conflicts(court, people) -> None:
     t = T0 + timedelta(days=hash(judge.sub) % 300)  # a day of its own for this test
     a = accepted_case(people, judge.sub, defendant_id="91110000MA0000001X")
     b = accepted_case(people, judge.sub)
-    c = accepted_case(people, "judge-other", defendant_id="91110000MA0000001X")
-    d = accepted_case(people, "judge-third")
+    others = [court.as_(f"{n}-{judge.sub}", "judge") for n in ("judge-other", "judge-third")]
+    for o in others:  # judges of the court: they have signed in
+        assert o.get("/v1/accounts/me").status_code == 200
+    c = accepted_case(people, others[0].sub, defendant_id="91110000MA0000001X")
+    d = accepted_case(people, others[1].sub)
     first = slot(clerk, a["id"], t, mode="in_person", room="第一法庭")
     assert first.status_code == 201, first.text
     # the same judge, overlapping

@@ -28,6 +28,7 @@ BASE = {
     ' "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}',
     "LITIGATION_TOKEN_ISSUER": "https://idp.court.test",
     "LITIGATION_TOKEN_AUDIENCE": "courtcloud-litigation",
+    "LITIGATION_TOKEN_COURT": "bjinternet",
 }
 
 

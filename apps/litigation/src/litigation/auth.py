@@ -12,7 +12,7 @@ from typing import Any
 
 import jwt
 
-from litigation.domain.roles import Actor, Role
+from litigation.domain.roles import COURT_STAFF, Actor, Role
 from litigation.problems import Problem
 
 
@@ -41,8 +41,10 @@ class TokenVerifier:
         issuer: str,
         audience: str,
         algorithms: tuple[str, ...],
+        court: str,
         leeway_s: int = 30,
         roles_claim: str = "roles",
+        court_claim: str = "court",
     ) -> None:
         keyset = jwt.PyJWKSet.from_dict(jwks)
         self.keys: dict[str | None, jwt.PyJWK] = {k.key_id: k for k in keyset.keys}
@@ -52,6 +54,7 @@ class TokenVerifier:
         self.algorithms = list(algorithms)
         self.leeway = leeway_s
         self.roles_claim = roles_claim
+        self.court, self.court_claim = court, court_claim
 
     def _key(self, header: dict[str, Any]) -> jwt.PyJWK:
         kid = header.get("kid")
@@ -76,6 +79,11 @@ class TokenVerifier:
                 f"tokens must be signed with one of {', '.join(self.algorithms)} (got {alg!r})",
             )
         key = self._key(header)
+        try:  # the claims' types first: PyJWT would take "exp": "1700000000" or true as dates
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            raise TokenRefused("malformed_token", "the token cannot be read") from None
+        _check_registered_claims(unverified)
         try:
             claims = jwt.decode(
                 token,
@@ -124,6 +132,52 @@ class TokenVerifier:
                 f"the token's '{self.roles_claim}' claim names none of the court's roles"
                 f" ({', '.join(sorted(known))})",
             )
+        if roles & COURT_STAFF:
+            self._check_court(claims, roles)
         name = claims.get("name") or claims.get("preferred_username") or sub
         name = str(name)[:200]
         return VerifiedToken(Actor(sub, name, roles), claims)
+
+    def _check_court(self, claims: dict[str, Any], roles: frozenset[Role]) -> None:
+        """Judges and clerks act in their own court only: the token must name it."""
+        staff = ", ".join(sorted(r.value for r in roles & COURT_STAFF))
+        raw = claims.get(self.court_claim)
+        courts = [raw] if isinstance(raw, str) else raw
+        if not isinstance(courts, list) or not courts or not all(
+            isinstance(c, str) for c in courts
+        ):
+            raise TokenRefused(
+                "missing_claim",
+                f"a token with the role {staff} must name its court in the"
+                f" '{self.court_claim}' claim (a string, or a list of strings)",
+            )
+        if self.court not in courts:
+            raise Problem(
+                403,
+                "auth.wrong_court",
+                "Forbidden",
+                f"the token makes its holder {staff} of {', '.join(courts)}, not of this court"
+                f" ({self.court})",
+            )
+
+
+NUMERIC_DATES = ("exp", "iat", "nbf")
+
+
+def _check_registered_claims(claims: dict[str, Any]) -> None:
+    """RFC 7519's registered claims with their types: a NumericDate is a JSON number (PyJWT
+    itself takes "1700000000" as a string), iss and sub strings, aud a string or strings."""
+    for name in NUMERIC_DATES:
+        value = claims.get(name)
+        if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise TokenRefused(
+                "malformed_claim", f"the token's '{name}' must be a number of seconds since"
+                f" the epoch (RFC 7519 NumericDate), not {type(value).__name__}"
+            )
+    for name in ("iss", "sub", "jti"):
+        if name in claims and not isinstance(claims[name], str):
+            raise TokenRefused("malformed_claim", f"the token's '{name}' must be a string")
+    aud = claims.get("aud")
+    strings = isinstance(aud, list) and all(isinstance(a, str) for a in aud)
+    if "aud" in claims and not (isinstance(aud, str) or strings):
+        raise TokenRefused("malformed_claim", "the token's 'aud' must be a string or strings")

@@ -66,15 +66,28 @@ class ChainClient:
         return Registration(doc["storage_number"], int(doc["leaf_index"]), doc["integrated_time"])
 
     def verify(self, storage_number: str, sm3_hex: str) -> dict[str, Any]:
+        """The chain's verdict on a digest. A verdict is what the chain's 200 says (verified,
+        or a failure of the entry's own proof); a 404 is an unknown storage number; a 500
+        problem is the chain's own log failing its check (``chain.inconsistent``): never
+        a verdict on the file. Anything else is ChainUnavailable."""
         r = self._call("POST", f"/v1/evidence/{storage_number}/verify", json={"digest": sm3_hex})
+        if r.status_code == 200:
+            doc: dict[str, Any] = r.json()
+            return doc
         if r.status_code == 404:
             return {"verified": False, "failure": {"code": "chain.not_found", "detail": _detail(r)}}
-        if r.status_code not in (200, 409, 500):
-            raise ChainUnavailable(
-                f"the chain service could not verify ({r.status_code}: {_detail(r)})"
-            )
-        doc: dict[str, Any] = r.json()
-        return doc
+        if r.status_code == 500 and _code(r).startswith("chain."):
+            return {
+                "verified": False,
+                "failure": {
+                    "code": "chain.inconsistent",
+                    "detail": "the chain node's own log fails its integrity check for this"
+                    f" entry ({_code(r)}: {_detail(r)}); the file itself was not judged",
+                },
+            }
+        raise ChainUnavailable(
+            f"the chain service could not verify ({r.status_code}: {_detail(r)})"
+        )
 
     def ready(self) -> None:
         r = self._call("GET", "/readyz")
@@ -87,3 +100,10 @@ def _detail(r: httpx.Response) -> str:
         return str(r.json().get("detail", ""))[:300]
     except ValueError:
         return r.text[:300]
+
+
+def _code(r: httpx.Response) -> str:
+    try:
+        return str(r.json().get("code", ""))
+    except ValueError:
+        return ""

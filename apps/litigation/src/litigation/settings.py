@@ -51,6 +51,13 @@ class Settings(BaseModel):
     )
     token_leeway_s: Annotated[int, Field(ge=0, le=300)] = 30
     roles_claim: Annotated[str, Field(min_length=1)] = "roles"
+    # Court staff (judges, clerks) act only in their own court: their tokens must carry this
+    # value in the court claim. One identity provider may serve several courts.
+    token_court: Annotated[str, Field(min_length=1, max_length=100)]
+    court_claim: Annotated[str, Field(min_length=1)] = "court"
+    # The court's roster of judges (subjects). Empty: a judge is an account that has signed
+    # in here with the judge role (its token scoped to this court).
+    judges: tuple[Annotated[str, Field(min_length=1, max_length=255)], ...] = ()
     # the court
     court_name: Annotated[str, Field(min_length=1, max_length=100)] = "北京互联网法院"
     court_code: Annotated[str, Field(min_length=1, max_length=20)] = "京0491"

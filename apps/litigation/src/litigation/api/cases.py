@@ -18,6 +18,7 @@ from litigation.api.deps import (
     party_side_case,
     problems,
     require,
+    require_judge,
     visible_case,
 )
 from litigation.api.schemas import (
@@ -271,6 +272,9 @@ def decide(svc: Svc, actor: Caller, case_id: CaseId, body: DecisionIn) -> dict[s
         if body.decision == "accept":
             case.status = "accepted"
             case.case_number = next_case_number(s, svc.settings.court_code, case.category, now.year)
+            if body.judge_subject is not None:
+                require_judge(svc, s, body.judge_subject, field="judge_subject",
+                              code="decision.unknown_judge")
             case.judge_subject = body.judge_subject or (
                 actor.subject if actor.has(Role.JUDGE) else None
             )

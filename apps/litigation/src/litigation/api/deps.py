@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from litigation.auth import TokenRefused
 from litigation.domain.roles import Actor, CaseMembership, Role, acts_for_parties, can_see_case
-from litigation.problems import Problem, forbidden, not_found
+from litigation.problems import Problem, forbidden, invalid, not_found
 from litigation.service import Services
-from litigation.store.models import AuditEvent, Case, Mediation
+from litigation.store.models import Account, AuditEvent, Case, Mediation
 
 bearer = HTTPBearer(auto_error=False, description="an OIDC ID or access token (JWT)")
 
@@ -60,6 +60,28 @@ def require(actor: Actor, *roles: Role, doing: str) -> None:
             f"{doing} needs the role {' or '.join(sorted(r.value for r in roles))}"
             f" (you have {', '.join(actor.role_names())})",
         )
+
+
+def require_judge(svc: Services, s: Session, subject: str, *, field: str, code: str) -> None:
+    """Only a judge of this court may be made a case's or a hearing's judge: one on the
+    court's roster when it has one, else an account that signed in here as a judge (staff
+    tokens are scoped to this court, so such an account is one of its judges)."""
+    roster = svc.settings.judges
+    if roster:
+        if subject in roster:
+            return
+        why = "is not on the court's roster of judges"
+    else:
+        roles = s.scalar(select(Account.roles).where(Account.subject == subject))
+        if roles is not None and Role.JUDGE.value in roles:
+            return
+        why = ("has never signed in to this court as a judge" if roles is None else
+               f"is not a judge of this court (their roles: {', '.join(sorted(roles))})")
+    raise invalid(
+        code,
+        f"{field}: {subject} {why}; name one of the court's judges",
+        errors=[{"field": field, "reason": why}],
+    )
 
 
 def membership(s: Session, case: Case) -> CaseMembership:

@@ -284,8 +284,11 @@ def get_file(svc: Svc, actor: Caller, file_id: uuid.UUID) -> dict[str, Any]:
 @router.get(
     "/v1/files/{file_id}/content",
     response_class=Response,
-    responses={200: {"content": {"application/octet-stream": {}}}, **problems(401, 404, 422, 503)},
-    summary="The file's bytes, as stored",
+    responses={
+        200: {"content": {"application/octet-stream": {}}},
+        **problems(401, 404, 409, 422, 503),
+    },
+    summary="The file's bytes, as filed (refused if they were changed in storage)",
 )
 def file_content(svc: Svc, actor: Caller, file_id: uuid.UUID) -> Response:
     f = _file(svc, actor, file_id)
@@ -293,11 +296,22 @@ def file_content(svc: Svc, actor: Caller, file_id: uuid.UUID) -> Response:
         data = svc.blobs.get(f.object_key)
     except StorageUnavailable as exc:
         raise Problem(503, "storage.unavailable", "Service unavailable", str(exc)) from None
+    served = hashlib.new("sm3", data).hexdigest()
+    if served != f.sm3:
+        # Never serve changed bytes as the file that was filed.
+        raise Problem(
+            409,
+            "file.altered_in_storage",
+            "Conflict",
+            f"the stored bytes' SM3 {served} differs from the SM3 {f.sm3} recorded at upload:"
+            " the object was changed in storage, so it is not served; verify it against the"
+            " chain (POST /v1/evidence/{storage_number}/verification) and restore it",
+        )
     return Response(
         data,
         media_type=f.content_type,
         headers={
-            "X-Content-SM3": f.sm3,
+            "X-Content-SM3": served,
             "Content-Disposition": "attachment",
             "X-Content-Type-Options": "nosniff",
         },
@@ -358,13 +372,27 @@ def verify_evidence(svc: Svc, actor: Caller, storage_number: SN) -> dict[str, An
         "file_intact": recomputed == f.sm3,
         "chain_verified": chain_ok,
         "integrated_time": result.get("integrated_time"),
-        "failure": result.get("failure")
-        or (
-            None
-            if chain_ok
-            else {
-                "code": "evidence.digest_mismatch",
-                "detail": "the file's SM3 differs from the registered digest",
-            }
-        ),
+        "failure": None if chain_ok else _failure(result, f.sm3, recomputed),
     }
+
+
+def _failure(result: dict[str, Any], recorded: str, recomputed: str) -> dict[str, str]:
+    """What failed, said precisely: an investigator is never told that a file was altered
+    when only the chain could not vouch for it."""
+    failure = result.get("failure") or {}
+    if result.get("digest_matches") is False and failure.get("code") in (None, "digest_mismatch"):
+        where = ("the file was changed in storage: its SM3 also differs from the one recorded"
+                 " at upload" if recomputed != recorded else
+                 "the SM3 recorded at upload differs from the chain's too")
+        return {
+            "code": "evidence.digest_mismatch",
+            "detail": f"the stored file's SM3 {recomputed} differs from the digest registered on"
+            f" the chain: {where}",
+        }
+    code = str(failure.get("code") or "chain.unverified")
+    detail = str(failure.get("detail") or "the chain did not verify the entry")
+    if code not in ("chain.not_found", "chain.inconsistent"):
+        # the chain's entry or proof failed its own check (leaf_altered, a bad proof, ...)
+        detail = f"the chain's record of this entry fails its check ({code}): {detail}"
+        code = "chain.inconsistent"
+    return {"code": code, "detail": detail}

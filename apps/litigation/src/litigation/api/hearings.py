@@ -10,7 +10,15 @@ from fastapi import APIRouter, Path, Query
 from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
 
-from litigation.api.deps import Caller, Svc, audit, problems, require, visible_case
+from litigation.api.deps import (
+    Caller,
+    Svc,
+    audit,
+    problems,
+    require,
+    require_judge,
+    visible_case,
+)
 from litigation.api.schemas import HearingIn, HearingOut, PublicHearing
 from litigation.domain.hearings import Slot, conflicts, party_identity
 from litigation.domain.roles import COURT_STAFF
@@ -104,6 +112,8 @@ def schedule(svc: Svc, actor: Caller, case_id: CaseId, body: HearingIn) -> dict[
             raise invalid(
                 "hearing.judge_required", "judge_subject: the case has no judge assigned; name one"
             )
+        if body.judge_subject is not None:
+            require_judge(svc, s, judge, field="judge_subject", code="hearing.unknown_judge")
         proposed = Slot(
             "new",
             str(case.id),
