@@ -350,8 +350,55 @@ def configured(estate_name: str) -> bool:
     return (state_dir(estate_name) / CONFIGURED_FILE).exists()
 
 
+class PlaybookStalled(LabError):
+    """ansible-playbook wrote nothing for too long: hung, and stopped."""
+
+
+STALL_S = 600.0  # the slowest task (Ceph's packages on every host) writes within 3 min
+
+
+def run_watched(command: list[str], *, cwd: Path, env: dict[str, str], stdout: Any,
+                log: Path, stall_s: float) -> int:
+    """Run ansible-playbook; if its log has not grown for ``stall_s`` seconds, it is hung
+    (a task that hangs is stopped by Ansible's own task_timeout, but a controller that stops
+    between tasks is not): stop it and raise PlaybookStalled naming the last line logged."""
+    def size() -> int:
+        try:
+            return log.stat().st_size
+        except OSError:
+            return -1
+
+    proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=stdout)
+    seen, since = size(), time.monotonic()
+    while True:
+        try:
+            return proc.wait(timeout=min(15.0, stall_s))
+        except subprocess.TimeoutExpired:
+            pass
+        now_size = size()
+        if now_size != seen:
+            seen, since = now_size, time.monotonic()
+            continue
+        if time.monotonic() - since < stall_s:
+            continue
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        last = ""
+        try:
+            lines = [x for x in log.read_text(errors="replace").splitlines() if x.strip()]
+            last = lines[-1][-300:] if lines else ""
+        except OSError:
+            pass
+        raise PlaybookStalled(f"ansible-playbook wrote nothing to {log} for {stall_s:.0f} s and"
+                              f" was stopped as hung; its last line: {last or '(none)'}")
+
+
 def configure(estate: Estate, project_dir: Path, playbook: str, extra: list[str],
-              via: str = "ssh", stdout: Any = None) -> int:
+              via: str = "ssh", stdout: Any = None, stall_s: float = STALL_S) -> int:
     """ansible-playbook over the lab's inventory; the controller keeps the sites' CAs and
     generated secrets in the lab's state directory, never in the repository."""
     directory = state_dir(estate.name)
@@ -372,7 +419,8 @@ def configure(estate: Estate, project_dir: Path, playbook: str, extra: list[str]
     env.setdefault("ANSIBLE_LOG_PATH", str(directory / "log" / "ansible.log"))
     (directory / "log").mkdir(parents=True, exist_ok=True)
     command = ["ansible-playbook", "-i", str(inventory), str(project_dir / playbook), *extra]
-    rc = subprocess.run(command, cwd=project_dir, env=env, check=False, stdout=stdout).returncode
+    rc = run_watched(command, cwd=project_dir, env=env, stdout=stdout,
+                     log=Path(env["ANSIBLE_LOG_PATH"]), stall_s=stall_s)
     # Whether the hosts as they are now have had one whole successful site run: the next run
     # on them is a converged one (what the idempotence test asserts on).
     if rc == 0 and Path(playbook).name == "site.yml" and not extra:

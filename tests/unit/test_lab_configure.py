@@ -28,9 +28,9 @@ def _playbook_exits(monkeypatch, rc: int) -> list[list[str]]:
 
     def run(command, **kwargs):
         ran.append(command)
-        return subprocess.CompletedProcess(command, rc)
+        return rc
 
-    monkeypatch.setattr(lab.subprocess, "run", run)
+    monkeypatch.setattr(lab, "run_watched", run)
     return ran
 
 
@@ -47,3 +47,33 @@ def test_only_a_whole_successful_site_run_counts(estate, monkeypatch, playbook, 
     assert lab.configure(estate, PROJECT, playbook, extra) == rc
     assert ran and ran[0][0] == "ansible-playbook"
     assert lab.configured(estate.name) is counts
+
+
+# -- a hung playbook is stopped, naming where it stood ---------------------------------------
+def _script(tmp_path: Path, body: str) -> list[str]:
+    path = tmp_path / "fake-playbook"
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(0o755)
+    return [str(path)]
+
+
+def test_a_playbook_that_keeps_writing_runs_to_its_end(tmp_path):
+    log = tmp_path / "ansible.log"
+    command = _script(tmp_path, f"for i in 1 2 3; do echo task $i >> {log}; sleep 0.5; done\n"
+                                "exit 3\n")
+    assert lab.run_watched(command, cwd=tmp_path, env={}, stdout=subprocess.DEVNULL,
+                           log=log, stall_s=1.0) == 3
+
+
+def test_a_playbook_that_stops_writing_is_stopped_as_hung(tmp_path):
+    log = tmp_path / "ansible.log"
+    pid = tmp_path / "pid"
+    command = _script(tmp_path, f"echo $$ > {pid}\necho 'TASK [pki : Create each site CA key]'"
+                                f" >> {log}\nexec sleep 600\n")
+    with pytest.raises(lab.PlaybookStalled, match=r"1 s.*Create each site CA key"):
+        lab.run_watched(command, cwd=tmp_path, env={}, stdout=subprocess.DEVNULL, log=log,
+                        stall_s=1.0)
+    import os
+
+    with pytest.raises(ProcessLookupError):  # and it is gone
+        os.kill(int(pid.read_text()), 0)

@@ -83,3 +83,27 @@ def test_limits() -> None:
     with pytest.raises(InputRejected) as err:
         list(documents.iter_pages(big.getvalue(), tiny))
     assert (err.value.code, err.value.status) == ("image-too-large", 413)
+
+
+def test_a_pdf_with_no_pages_is_pdf_empty_not_unreadable() -> None:
+    """PDFium refuses to open an empty page tree ("PDFium: Success"); the answer must still
+    say what is wrong with the file."""
+    import pypdfium2 as pdfium
+
+    out = io.BytesIO()
+    pdfium.PdfDocument.new().save(out)
+    with pytest.raises(InputRejected) as err:
+        list(documents.iter_pages(out.getvalue(), LIMITS))
+    assert err.value.code == "pdf-empty" and "Success" not in err.value.detail
+    # an empty page tree written by another producer, with spaces and the keys reordered
+    other = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+             b"2 0 obj << /Type /Pages /Kids [ ] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n"
+             b"%%EOF\n")
+    with pytest.raises(InputRejected) as err:
+        list(documents.iter_pages(other, LIMITS))
+    assert err.value.code == "pdf-empty"
+    # a damaged PDF that does have pages is still unreadable, not empty
+    damaged = pdf_bytes([Image.new("RGB", (300, 400), "white")])
+    with pytest.raises(InputRejected) as err:
+        list(documents.iter_pages(damaged[: len(damaged) // 2], LIMITS))
+    assert err.value.code == "pdf-unreadable"

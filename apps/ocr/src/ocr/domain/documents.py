@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -130,10 +131,21 @@ def _to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
+# PDFium refuses to load a document whose page tree is empty ("Failed to load document
+# (PDFium: Success)"), so an empty PDF is told apart from a damaged one by its page tree: a
+# /Pages node that counts 0 and no /Page object anywhere.
+_EMPTY_PAGE_TREE = re.compile(
+    rb"/Type\s*/Pages\b[^>]*?/Count\s+0\b|/Count\s+0\b[^>]*?/Type\s*/Pages\b"
+)
+_PAGE_OBJECT = re.compile(rb"/Type\s*/Page(?![s\w])")
+
+
 def _open_pdf(data: bytes) -> pdfium.PdfDocument:
     try:
         return pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
+        if _EMPTY_PAGE_TREE.search(data) and not _PAGE_OBJECT.search(data):
+            raise InputRejected("pdf-empty", "The PDF has no pages.") from exc
         raise InputRejected(
             "pdf-unreadable",
             f"The PDF cannot be opened ({exc}); it may be truncated, damaged or encrypted.",

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from . import preprocess
+from . import court_text, preprocess
 from .orientation import PageOrientationClassifier
 from .results import Line, PageResult, reading_order
 
@@ -43,6 +43,11 @@ class PipelineConfig:
     low_confidence: float = 0.80  # lines below this are flagged for review
     max_skew: float = 10.0  # degrees searched by deskew
     model_dir: Path | None = None  # defaults to the models inside the rapidocr wheel
+    # How far each detected text box is grown before its line is cut out and read. At
+    # rapidocr's 1.6 the small sentence-final full stop and semicolon of scanned pages fell
+    # outside the cut (held-out generated scans: 78 and 72 of 80 kept; at 2.4, 80 and 78),
+    # with no loss of CER on the corpus or on dense pages.
+    unclip_ratio: float = 2.4
 
 
 @dataclass
@@ -73,6 +78,7 @@ class OcrPipeline:
             "Det.model_path": str(model_dir / DET_MODEL),
             "Rec.model_path": str(model_dir / REC_MODEL),
             "Cls.model_path": str(model_dir / CLS_MODEL),
+            "Det.unclip_ratio": self.config.unclip_ratio,
             "EngineConfig.onnxruntime.intra_op_num_threads": threads,
             "EngineConfig.onnxruntime.inter_op_num_threads": 1,
         })
@@ -195,7 +201,7 @@ class OcrPipeline:
             xs, ys = [p[0] for p in box], [p[1] for p in box]
             lines.append(Line(
                 order=order,
-                text=rec.texts[i],
+                text=court_text.normalise(rec.texts[i]),
                 confidence=round(rec.scores[i], 4),
                 box=[[round(x, 1), round(y, 1)] for x, y in box],
                 bbox=[round(min(xs), 1), round(min(ys), 1), round(max(xs), 1), round(max(ys), 1)],
