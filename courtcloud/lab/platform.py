@@ -239,8 +239,21 @@ def chain_keys(estate: Estate, directory: Path, log: Callable[[str], None]) -> d
 
 # --- pods -------------------------------------------------------------------------------
 
+def _inspect(container: str) -> dict[str, Any] | None:
+    """The container's record, or None if it is gone: the node agent removes and recreates
+    pods while others look (`lab status` saw one vanish between listing and inspecting)."""
+    try:
+        return podman_json("container", "inspect", container)[0]  # type: ignore[no-any-return]
+    except LabError:
+        if exists("container", container):
+            raise
+        return None
+
+
 def _running_pid(container: str) -> int | None:
-    info = podman_json("container", "inspect", container)[0]
+    info = _inspect(container)
+    if info is None:
+        return None
     state = info["State"]
     if not state.get("Running") or not Path(f"/proc/{state.get('Pid', 0)}").exists():
         return None
@@ -258,9 +271,9 @@ def pod_action(spec: PodSpec, image_id: str) -> str | None:
     """What the pod needs: create, recreate (changed, or cut off from a restarted worker),
     restart (it exited), wait (its worker is down), or nothing."""
     worker_pid = _running_pid(spec.worker) if exists("container", spec.worker) else None
-    if not exists("container", spec.container):
+    info = _inspect(spec.container) if exists("container", spec.container) else None
+    if info is None:
         return "create" if worker_pid else "wait"
-    info = podman_json("container", "inspect", spec.container)[0]
     labels = info["Config"].get("Labels") or {}
     if labels.get(LABEL) != spec.estate:
         raise LabError(f"container {spec.container} exists but is not the lab's: remove or "

@@ -139,3 +139,21 @@ def test_a_pod_that_keeps_exiting_is_restarted_after_a_growing_pause():
     # A pod that ran for the reset time before exiting starts counting again.
     assert backoff.may_restart("p", t + 40 + 120) and backoff.restarts["p"] == 0
     assert backoff.may_restart("other", t)  # pods back off each on their own
+
+
+def test_a_pod_removed_while_it_is_looked_at_is_not_running(monkeypatch):
+    """The node agent recreates pods while `lab status` reads them: a container that
+    vanishes between listing and inspecting is not running; a failed inspect of one that
+    still exists is an error."""
+    from courtcloud.lab import platform
+    from courtcloud.lab.podman import LabError
+
+    def inspect(*args):
+        raise LabError("podman container inspect cc-primary-chain-1 failed: no such container")
+
+    monkeypatch.setattr(platform, "podman_json", inspect)
+    monkeypatch.setattr(platform, "exists", lambda kind, name: False)
+    assert platform._running_pid("cc-primary-chain-1") is None
+    monkeypatch.setattr(platform, "exists", lambda kind, name: True)
+    with pytest.raises(LabError, match="inspect"):
+        platform._running_pid("cc-primary-chain-1")
