@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from courtcloud.model import Estate, Host, HostRole, Site, ZoneKind, site_hosts
 from courtcloud.model.addressing import HOST_OFFSET, gateway
@@ -136,6 +136,20 @@ class Rule:
         other = self.remote_group or self.remote_cidr
         return (f"{self.tier} tier: {self.flow} {self.direction} {other} "
                 f"{self.protocol}/{self.port_min}-{self.port_max}")
+
+    @property
+    def identity(self) -> tuple[str, str, str, int, int, str]:
+        """What Neutron compares: two rules alike in these are one rule (a second is 409)."""
+        return (self.group, self.direction, self.protocol, self.port_min, self.port_max,
+                self.remote_group or str(self.remote_cidr))
+
+    @property
+    def key(self) -> str:
+        """The rule's resource name, from what it is: adding a flow adds its own rules and
+        renames none (a running index renamed every later rule, and Neutron refused the
+        re-created duplicates)."""
+        group, direction, protocol, low, high, remote = self.identity
+        return f"{group}-{direction}-{protocol}-{low}-{high}-{remote.replace('/', '_')}"
 
 
 def group_for_pool(pool: str) -> str:
@@ -371,10 +385,15 @@ def link_rules(estate: Estate, site: Site) -> list[Rule]:
 
 
 def site_rules(estate: Estate, site: Site) -> list[Rule]:
-    unique: dict[Rule, None] = {}
+    """Each rule once by what Neutron compares; the flows that need it are named together."""
+    unique: dict[tuple[str, str, str, int, int, str], Rule] = {}
     for rule in [*flow_rules(estate, site), *link_rules(estate, site)]:
-        unique.setdefault(rule, None)
-    return list(unique)
+        seen = unique.get(rule.identity)
+        if seen is None:
+            unique[rule.identity] = rule
+        elif rule.flow not in seen.flow.split(" + "):
+            unique[rule.identity] = replace(seen, flow=f"{seen.flow} + {rule.flow}")
+    return list(unique.values())
 
 
 # --- published endpoints (load balancers) ------------------------------------------------

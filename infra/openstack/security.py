@@ -36,10 +36,10 @@ class SecurityTiers(pulumi.ComponentResource):
                 opts=child)
         self.rules = derive.site_rules(args.estate, site)
         self.rule_resources: list[openstack.networking.SecGroupRule] = []
-        for index, rule in enumerate(self.rules):
+        for rule in self.rules:
             remote_group = self.groups[rule.remote_group].id if rule.remote_group else None
             self.rule_resources.append(openstack.networking.SecGroupRule(
-                f"{site.name}-{rule.group}-{rule.direction}-{index}",
+                f"{site.name}-{rule.key}",
                 security_group_id=self.groups[rule.group].id, direction=rule.direction,
                 ethertype="IPv4", protocol=rule.protocol, port_range_min=rule.port_min,
                 port_range_max=rule.port_max, remote_ip_prefix=rule.remote_cidr,

@@ -28,7 +28,7 @@ def test_every_flow_becomes_point_to_point_ingress(production_estate):
     site = production_estate.site("primary")
     rules = derive.site_rules(production_estate, site)
     for flow in site.flows:
-        mine = [r for r in rules if r.flow == flow.name and r.direction == "ingress"]
+        mine = [r for r in rules if flow.name in r.flow.split(" + ") and r.direction == "ingress"]
         assert len(mine) == len(flow.ports), flow.name
         for rule in mine:
             assert rule.remote_group or rule.remote_cidr
@@ -160,3 +160,32 @@ def test_hosts_may_not_be_placed_in_the_interconnect_zone(edit_stack):
         validate_file(path)
     assert [p.field for p in caught.value.problems] == [
         "courtcloud:sites[0].computePools[0].zones"]
+
+
+def test_rules_are_named_by_what_they_are_so_a_new_flow_renames_none(production_estate):
+    """Adding a flow as a site's second adds that flow's rules and leaves every other
+    rule's name alone (an index in the name renamed 111 of 113, which Neutron refuses)."""
+    from courtcloud.model.schema import Flow
+
+    site = production_estate.site("primary")
+    before = {r.key: r for r in derive.site_rules(production_estate, site)}
+    flow = Flow(name="metrics-scrape-data", source="ops", destination="data", ports=[9187])
+    grown = site.model_copy(update={"flows": [site.flows[0], flow, *site.flows[1:]]})
+    estate = production_estate.model_copy(update={"sites": [
+        grown if s.name == site.name else s for s in production_estate.sites]})
+    after = {r.key: r for r in derive.site_rules(estate, grown)}
+    assert set(before) <= set(after)
+    added = [after[k] for k in set(after) - set(before)]
+    assert added and all(r.flow == flow.name for r in added)
+
+
+def test_no_two_rules_are_one_to_neutron(production_estate):
+    """Two flows that imply the same rule make one rule naming both (a second identical
+    rule is a 409 from Neutron)."""
+    for site in production_estate.sites:
+        rules = derive.site_rules(production_estate, site)
+        keys = [r.key for r in rules]
+        assert len(keys) == len(set(keys)), site.name
+    merged = [r for s in production_estate.sites for r in derive.site_rules(production_estate, s)
+              if " + " in r.flow]
+    assert merged  # Miyun's vault: two flows need the same port from the same group
