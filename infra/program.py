@@ -48,3 +48,4 @@ def main() -> None:
             peers = dr_miyun.ReplicationPeers(f"{site.name}-replication", loaded.estate, site)
             exports["replication"] = peers.props
         pulumi.export(site.name, exports)
+        pulumi.export(f"{site.name}-secrets", built.secret_exports())

@@ -123,11 +123,17 @@ class OpenStackSite(pulumi.ComponentResource):
         self.register_outputs({"projectId": self.project.project.id})
 
     def exports(self) -> dict[str, object]:
-        """What other stacks may read through a StackReference."""
+        """What other stacks may read through a StackReference: no secret. (Miyun's stack
+        reads the sites' published addresses; a StackReference to a whole object that held
+        the automation key and the database passwords copied them into Miyun's state.)"""
         return {
             "projectId": self.project.project.id,
             "networks": {z: n.id for z, n in self.zones.networks.items()},
             "publishedAddresses": {name: e.address.address for name, e in self.endpoints.items()},
-            "ansiblePrivateKey": pulumi.Output.secret(self.keypair.private_key),
-            "secrets": pulumi.Output.secret(self.secrets.values),
         }
+
+    def secret_exports(self) -> pulumi.Output[dict[str, object]]:
+        """For the site's operators only (`pulumi stack output --show-secrets`), exported
+        under its own name that no other stack reads, and secret as a whole."""
+        return pulumi.Output.secret({"ansiblePrivateKey": self.keypair.private_key,
+                                     "secrets": self.secrets.values})

@@ -130,7 +130,7 @@ def test_secrets_are_generated_or_come_from_secret_config(production_runs):
     generated = {r.name for r in run.of_type("random:index/randomPassword:RandomPassword")}
     assert generated == {"primary-postgresSuperuser", "primary-postgresReplication",
                          "primary-patroniRest"}
-    exported = run.outputs["primary"]["secrets"]
+    exported = run.outputs["primary-secrets"]["secrets"]
     assert all(len(value) == 32 for value in exported.values())
     # no literal secret travels in any resource's inputs
     text = json.dumps([r.inputs for r in run.resources], default=str)
@@ -142,7 +142,23 @@ def test_secrets_are_generated_or_come_from_secret_config(production_runs):
                       secrets={"site-secrets:postgresSuperuser": "from-secret-config"})
     names = {r.name for r in given.of_type("random:index/randomPassword:RandomPassword")}
     assert names == {"dr-miyun-postgresReplication", "dr-miyun-patroniRest"}
-    assert given.outputs["dr-miyun"]["secrets"]["postgresSuperuser"] == "from-secret-config"
+    assert given.outputs["dr-miyun-secrets"]["secrets"]["postgresSuperuser"] == (
+        "from-secret-config")
+
+
+def test_no_secret_crosses_to_another_stack(production_runs):
+    """What a StackReference reads (the export named after the site) holds no key and no
+    password; those are exported apart, for the site's operators, and Miyun reads only the
+    published addresses."""
+    for name, run in production_runs.items():
+        for site, public in run.outputs.items():
+            if site.endswith("-secrets"):
+                continue
+            secret = run.outputs[f"{site}-secrets"]
+            values = [*secret["secrets"].values(), secret["ansiblePrivateKey"]]
+            text = json.dumps(public, default=str)
+            assert "secrets" not in public and "ansiblePrivateKey" not in public, (name, site)
+            assert not any(v and str(v) in text for v in values), (name, site)
 
 
 def _config_with(change) -> dict[str, str]:
