@@ -22,6 +22,7 @@ class EndpointArgs:
     subnet: openstack.networking.Subnet
     external_network: str
     security_groups: list[pulumi.Input[str]]
+    router_interface: openstack.networking.RouterInterface | None = None  # of `subnet`
 
 
 class PublishedEndpoint(pulumi.ComponentResource):
@@ -43,11 +44,16 @@ class PublishedEndpoint(pulumi.ComponentResource):
                 listener = openstack.loadbalancer.Listener(
                     listener_name, name=listener_name, loadbalancer_id=self.balancer.id,
                     protocol="HTTP", protocol_port=port, tags=zone_tags, opts=child)
-                openstack.loadbalancer.L7PolicyV2(
+                policy = openstack.loadbalancer.L7PolicyV2(
                     f"{listener_name}-to-https", name=f"{listener_name}-to-https",
                     listener_id=listener.id, action="REDIRECT_PREFIX",
                     redirect_prefix=f"https://{endpoint.name}", redirect_http_code=301,
                     position=1, opts=child)
+                # Octavia applies a policy only through its rules: without one, port 80
+                # would answer 503. Every path matches.
+                openstack.loadbalancer.L7RuleV2(
+                    f"{listener_name}-to-https", l7policy_id=policy.id, type="PATH",
+                    compare_type="STARTS_WITH", value="/", opts=child)
                 continue
             listener = openstack.loadbalancer.Listener(
                 listener_name, name=listener_name, loadbalancer_id=self.balancer.id,
@@ -63,7 +69,11 @@ class PublishedEndpoint(pulumi.ComponentResource):
                     f"{listener_name}-{index}", name=f"{listener_name}-{index}", pool_id=pool.id,
                     address=address, protocol_port=port, subnet_id=args.subnet.id,
                     tags=zone_tags, opts=child)
+        # Neutron associates a floating IP only with a port whose subnet the router already
+        # reaches: wait for that router interface.
         self.address = openstack.networking.FloatingIp(
             base, pool=args.external_network, port_id=self.balancer.vip_port_id,
-            description=f"public address of {endpoint.name}", tags=zone_tags, opts=child)
+            description=f"public address of {endpoint.name}", tags=zone_tags,
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+                depends_on=[args.router_interface] if args.router_interface else [])))
         self.register_outputs({"name": endpoint.name, "address": self.address.address})

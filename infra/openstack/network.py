@@ -79,6 +79,7 @@ class SiteZones(pulumi.ComponentResource):
                 tags=derive.tags(site, router=kind), opts=child)
         self.networks: dict[str, openstack.networking.Network] = {}
         self.subnets: dict[str, openstack.networking.Subnet] = {}
+        self.router_interfaces: dict[str, openstack.networking.RouterInterface] = {}
         for plan in plans:
             zone_tags = derive.tags(site, zone=plan.zone)
             network = openstack.networking.Network(
@@ -92,7 +93,7 @@ class SiteZones(pulumi.ComponentResource):
                 allocation_pools=[openstack.networking.SubnetAllocationPoolArgs(
                     start=plan.dynamic_start, end=plan.dynamic_end)],
                 tags=zone_tags, opts=child)
-            openstack.networking.RouterInterface(
+            self.router_interfaces[plan.zone] = openstack.networking.RouterInterface(
                 f"{site.name}-{plan.zone}", router_id=self.routers[plan.router].id,
                 subnet_id=subnet.id, opts=child)
             self.networks[plan.zone] = network

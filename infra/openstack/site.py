@@ -118,7 +118,8 @@ class OpenStackSite(pulumi.ComponentResource):
             self.endpoints[endpoint.name] = PublishedEndpoint(
                 f"{site.name}-{endpoint.destination}",
                 EndpointArgs(site, endpoint, self.zones.subnets[endpoint.zone],
-                             cloud.external_network, groups),
+                             cloud.external_network, groups,
+                             self.zones.router_interfaces[endpoint.zone]),
                 inside)
         self.register_outputs({"projectId": self.project.project.id})
 

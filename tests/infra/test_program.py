@@ -223,3 +223,18 @@ def test_a_model_change_changes_only_the_resources_it_should(production_runs):
         *[("kubernetes:networking.k8s.io/v1:NetworkPolicy",
            f"primary-k8s-court-{n}-allow-site-flows") for n in namespaces],
     ])
+
+
+def test_every_redirect_policy_has_a_rule_that_matches_every_path(production_runs):
+    """Octavia applies an L7 policy only through its rules: a policy alone leaves port 80
+    answering 503."""
+    seen = 0
+    for name, run in production_runs.items():
+        policies = run.of_type("openstack:loadbalancer/l7PolicyV2:L7PolicyV2")
+        rules = run.of_type("openstack:loadbalancer/l7RuleV2:L7RuleV2")
+        seen += len(policies)
+        for policy in policies:
+            mine = [r.inputs for r in rules if r.inputs["l7policyId"] == policy.id]
+            assert mine == [{"l7policyId": policy.id, "type": "PATH",
+                             "compareType": "STARTS_WITH", "value": "/"}], (name, policy.name)
+    assert seen  # the primary and standby sites publish port 80
