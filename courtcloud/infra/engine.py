@@ -37,12 +37,17 @@ class StackRun:
     charts: list[dict[str, Any]]
     seconds: float
     config: dict[str, str] = field(repr=False, default_factory=dict)
+    options: dict[tuple[str, str], pulumi.ResourceOptions] = field(repr=False,
+                                                                   default_factory=dict)
 
     def of_type(self, type_: str) -> list[Declared]:
         return [r for r in self.resources if r.type == type_]
 
     def named(self, type_: str, name: str) -> Declared:
         return next(r for r in self.resources if r.type == type_ and r.name == name)
+
+    def opts(self, resource: Declared) -> pulumi.ResourceOptions:
+        return self.options.get((resource.type, resource.name)) or pulumi.ResourceOptions()
 
 
 def stack_config(project_dir: Path, stack: str) -> dict[str, str]:
@@ -72,6 +77,14 @@ def run_stack(project_dir: Path, stack: str, *, config: dict[str, str] | None = 
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False,
                              organization=ORGANIZATION)
     pulumi.runtime.set_all_config(config, secret_keys=list(secrets or {}))
+    # The resource options (protect, ignore_changes, ...) the mocks never see: kept so that
+    # tests can hold the program to what a real `pulumi up` would do with them.
+    options: dict[tuple[str, str], pulumi.ResourceOptions] = {}
+
+    def remember(args: pulumi.ResourceTransformationArgs) -> None:
+        options[(args.type_, args.name)] = args.opts
+
+    pulumi.runtime.register_stack_transformation(remember)
     program = project_dir / "infra" / "__main__.py"
     outputs: dict[str, Any] = {}
 
@@ -95,7 +108,7 @@ def run_stack(project_dir: Path, stack: str, *, config: dict[str, str] | None = 
     seconds = time.perf_counter() - started
     estate = str(read_stack(project_dir / f"Pulumi.{stack}.yaml").estate)
     return StackRun(stack, estate, list(mocks.declared), outputs, list(mocks.rendered_charts),
-                    seconds, config)
+                    seconds, config, options)
 
 
 def _model_error(exc: BaseException) -> ModelError | None:

@@ -106,6 +106,9 @@ class DisasterRecoverySite(pulumi.ComponentResource):
         super().__init__("courtcloud:dr:DisasterRecoverySite", name,
                          {"site": site.name, "role": str(site.role)}, opts)
         child = pulumi.ResourceOptions(parent=self)
+        # The vault and the court's DNS zone: never deleted by a plan, and kept by a destroy.
+        keep = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+            protect=True, retain_on_delete=True))
         vaults = [p for p in site.storage_pools if p.kind is StorageKind.backup]
         sources = senders(estate, site)
         capacity = sum(p.capacity_tb for p in vaults)
@@ -122,7 +125,7 @@ class DisasterRecoverySite(pulumi.ComponentResource):
                      else "false"}
             self.containers[container] = openstack.objectstorage.Container(
                 container, name=container, versioning=True,
-                metadata=container_metadata(share, specs), opts=child)
+                metadata=container_metadata(share, specs), opts=keep)
 
         org, project = pulumi.get_organization(), pulumi.get_project()
         self.peers: dict[str, pulumi.StackReference] = {}
@@ -145,7 +148,7 @@ class DisasterRecoverySite(pulumi.ComponentResource):
             zone = openstack.dns.Zone(
                 f"{site.name}-court-zone", name=f"{estate.court.domain}.",
                 email=f"hostmaster@{estate.court.domain}", ttl=FAILOVER_TTL_SECONDS,
-                description="published names of the court; failover records", opts=child)
+                description="published names of the court; failover records", opts=keep)
             for endpoint in derive.published_endpoints(estate, primary):
                 for role_site, label in ((primary, "active"), (standby, "failover")):
                     if role_site is None or role_site.name not in self.peers:

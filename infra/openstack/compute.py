@@ -71,6 +71,18 @@ class HostPool(pulumi.ComponentResource):
                          {"site": site.name, "pool": pool.name, "count": pool.count,
                           "roles": [str(r) for r in pool.roles]}, opts)
         child = pulumi.ResourceOptions(parent=self)
+        # A port holds a fixed address: its replacement can exist only once it is gone.
+        port_opts = pulumi.ResourceOptions.merge(
+            child, pulumi.ResourceOptions(delete_before_replace=True))
+        # A new image, key or cloud-init text changes nothing on a running host (cloud-init
+        # ran at its first boot; Ansible keeps it since): no replacement for those. Hosts
+        # holding the court's data, and their disks, are never replaced or deleted by a plan.
+        keep = derive.stateful(pool)
+        server_opts = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+            ignore_changes=["user_data", "key_pair", "image_name", "image_id", "block_devices"],
+            protect=keep))
+        volume_opts = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+            ignore_changes=["image_id"], protect=keep, retain_on_delete=keep))
         group_policy = derive.server_group_policy(pool)
         self.server_group = None
         if group_policy:
@@ -87,7 +99,7 @@ class HostPool(pulumi.ComponentResource):
                     port_security_enabled=True, security_group_ids=args.security_groups,
                     fixed_ips=[openstack.networking.PortFixedIpArgs(
                         subnet_id=args.subnets[zone].id, ip_address=str(address))],
-                    tags=derive.tags(site, zone=zone, pool=pool.name), opts=child))
+                    tags=derive.tags(site, zone=zone, pool=pool.name), opts=port_opts))
             block_devices = None
             if args.volume_type:
                 volume = openstack.blockstorage.Volume(
@@ -95,7 +107,7 @@ class HostPool(pulumi.ComponentResource):
                     volume_type=args.volume_type, image_id=args.image_id,
                     metadata={"courtcloud-site": site.name, "courtcloud-host": host.name,
                               "courtcloud-zone": host.home_zone},
-                    opts=child)
+                    opts=volume_opts)
                 block_devices = [openstack.compute.InstanceBlockDeviceArgs(
                     source_type="volume", destination_type="volume", uuid=volume.id,
                     boot_index=0, delete_on_termination=False)]
@@ -111,5 +123,5 @@ class HostPool(pulumi.ComponentResource):
                 user_data=pulumi.Output.from_input(args.automation_key).apply(
                     lambda key, h=host: cloud_init(args.estate, site, h, key)),
                 metadata=derive.host_metadata(site, host, pool),
-                tags=derive.tags(site, zone=host.home_zone, pool=pool.name), opts=child))
+                tags=derive.tags(site, zone=host.home_zone, pool=pool.name), opts=server_opts))
         self.register_outputs({"servers": [s.name for s in self.servers]})

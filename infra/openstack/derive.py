@@ -59,6 +59,15 @@ def site_flavors(site: Site) -> dict[str, Flavor]:
     return {flavor_name(site, p.flavor): p.flavor for p in site.compute_pools}
 
 
+# Pools whose hosts hold the court's data: never replaced or deleted by a plan (protect).
+STATEFUL_ROLES = frozenset({HostRole.database, HostRole.etcd, HostRole.ceph_mon,
+                            HostRole.ceph_osd, HostRole.backup_vault, HostRole.log_host})
+
+
+def stateful(pool: ComputePool) -> bool:
+    return bool(STATEFUL_ROLES.intersection(pool.roles))
+
+
 def replicated(pool: ComputePool) -> bool:
     """A pool whose roles must survive the loss of one hypervisor (8.1.4.9)."""
     return pool.count >= 2 and bool(REDUNDANT_ROLES.intersection(pool.roles))

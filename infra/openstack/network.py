@@ -29,7 +29,8 @@ class SiteProject(pulumi.ComponentResource):
         self.project = openstack.identity.Project(
             f"{site.name}-project", name=f"{estate.court.code}-{site.name}",
             description=f"{estate.court.name}: {site.location} ({site.role} site)",
-            tags=derive.tags(site), opts=child)
+            tags=derive.tags(site),
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(protect=True)))
         q = derive.quotas(estate, site)
         openstack.compute.QuotaSetV2(
             f"{site.name}-compute-quota", project_id=self.project.id, instances=q["instances"],

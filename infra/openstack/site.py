@@ -29,12 +29,13 @@ class CloudSettings:
     external_network: str
     image: str
     ansible_public_key: str | None
+    image_id: str | None = None  # pins the boot image; else the newest image named `image`
 
     @classmethod
     def from_config(cls) -> CloudSettings:
         config = pulumi.Config("site-cloud")
         return cls(config.require("externalNetwork"), config.require("image"),
-                   config.get("ansiblePublicKey"))
+                   config.get("ansiblePublicKey"), config.get("imageId"))
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,10 @@ class OpenStackSite(pulumi.ComponentResource):
 
         boot_pool = derive.block_pool(site)
         image_id = None
-        if boot_pool:
+        if boot_pool and cloud.image_id:
+            image_id = cloud.image_id
+        elif boot_pool:
+            # a newer upload changes this id, which the boot volumes ignore (compute.py)
             image_id = openstack.images.get_image_output(
                 name=cloud.image, most_recent=True,
                 opts=pulumi.InvokeOutputOptions(parent=self)).id

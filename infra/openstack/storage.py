@@ -25,6 +25,10 @@ def container_metadata(capacity_tb: float, specs: dict[str, str]) -> dict[str, s
             **{k.replace(":", "-"): v for k, v in specs.items()}}
 
 
+# Holds evidence: a plan never deletes it (protect), and `pulumi destroy` leaves it.
+KEEP = pulumi.ResourceOptions(protect=True, retain_on_delete=True)
+
+
 @dataclass(frozen=True)
 class StorageArgs:
     site: Site
@@ -57,6 +61,6 @@ class CephStorage(pulumi.ComponentResource):
                     f"{site.name}-{pool.name}", name=f"{site.name}-{pool.name}",
                     versioning=True,
                     metadata=container_metadata(pool.capacity_tb, specs),
-                    opts=child)
+                    opts=pulumi.ResourceOptions.merge(child, KEEP))
             # backup pools are the DR vault, built by infra/dr-miyun
         self.register_outputs({"volumeTypes": {k: v.name for k, v in self.volume_types.items()}})

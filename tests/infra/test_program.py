@@ -238,3 +238,37 @@ def test_every_redirect_policy_has_a_rule_that_matches_every_path(production_run
             assert mine == [{"l7policyId": policy.id, "type": "PATH",
                              "compareType": "STARTS_WITH", "value": "/"}], (name, policy.name)
     assert seen  # the primary and standby sites publish port 80
+
+
+def test_a_plan_never_replaces_or_deletes_what_holds_the_courts_data(production_runs,
+                                                                    production_estate):
+    """What a real `pulumi up` does with these options: the project, the evidence and vault
+    containers, the DNS zone and the data hosts with their disks are protected; a new image,
+    key or cloud-init text replaces no server or volume; a port is freed before its
+    replacement takes its fixed address."""
+    from infra.openstack import derive
+
+    def opts(run, type_):
+        return [(r, run.opts(r)) for r in run.of_type(type_)]
+
+    primary, miyun = production_runs["primary"], production_runs["miyun"]
+    for r, o in opts(primary, "openstack:identity/project:Project"):
+        assert o.protect, r.name
+    for run in (primary, miyun):
+        for r, o in opts(run, "openstack:objectstorage/container:Container"):
+            assert o.protect and o.retain_on_delete, r.name
+    for r, o in opts(miyun, "openstack:dns/zone:Zone"):
+        assert o.protect and o.retain_on_delete, r.name
+    servers = opts(primary, "openstack:compute/instance:Instance")
+    site = production_estate.site("primary")
+    stateful = {h.name for p in site.compute_pools if derive.stateful(p)
+                for h in derive.pool_hosts(site)[p.name]}
+    assert stateful and any(r.name not in stateful for r, _ in servers)
+    for r, o in servers:
+        assert {"user_data", "key_pair", "image_id", "block_devices"} <= set(o.ignore_changes)
+        assert bool(o.protect) == (r.name in stateful), r.name
+    for r, o in opts(primary, "openstack:blockstorage/volume:Volume"):
+        assert "image_id" in o.ignore_changes, r.name
+    for r, o in opts(primary, "openstack:networking/port:Port"):
+        assert o.delete_before_replace, r.name
+
