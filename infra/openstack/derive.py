@@ -7,6 +7,7 @@ Nothing here calls Pulumi.
 from __future__ import annotations
 
 import ipaddress
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
@@ -437,7 +438,20 @@ def published_endpoints(estate: Estate, site: Site) -> list[Endpoint]:
 
 # --- quotas ------------------------------------------------------------------------------
 
+# Quotas leave room above the counts: for a replacement made before its original is
+# deleted, one more member per pool, and what Neutron adds by itself (below).
+QUOTA_HEADROOM = 0.2
+NEUTRON_DEFAULT_GROUP_RULES = 4  # the project's default group: ingress from itself, egress
+NEUTRON_NEW_GROUP_RULES = 2  # each new group's egress rules (IPv4, IPv6), deleted after
+
+
 def quotas(estate: Estate, site: Site) -> dict[str, int]:
+    """What the site's project may hold: the model's counts plus QUOTA_HEADROOM."""
+    return {k: v if k == "key_pairs" else math.ceil(v * (1 + QUOTA_HEADROOM))
+            for k, v in exact_counts(estate, site).items()}
+
+
+def exact_counts(estate: Estate, site: Site) -> dict[str, int]:
     hosts = site_hosts(site)
     ports = sum(len(h.addresses) for h in hosts)
     endpoints = published_endpoints(estate, site)
@@ -456,7 +470,8 @@ def quotas(estate: Estate, site: Site) -> dict[str, int]:
         # balancer its VIP and the amphorae's ports (an active-standby pair: 2 each)
         "ports": ports + 2 * len(site.zones) + 5 * len(endpoints),
         "security_groups": len(groups) + 1,  # the project's own default group
-        "security_group_rules": len(site_rules(estate, site)),
+        "security_group_rules": (len(site_rules(estate, site)) + NEUTRON_DEFAULT_GROUP_RULES
+                                 + NEUTRON_NEW_GROUP_RULES * len(groups)),
         "floating_ips": len(endpoints),
         "volumes": boots,
         "volume_gb": sum(int(p.capacity_tb * 1024) for p in site.storage_pools

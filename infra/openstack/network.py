@@ -32,21 +32,24 @@ class SiteProject(pulumi.ComponentResource):
             tags=derive.tags(site),
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(protect=True)))
         q = derive.quotas(estate, site)
-        openstack.compute.QuotaSetV2(
+        compute_quota = openstack.compute.QuotaSetV2(
             f"{site.name}-compute-quota", project_id=self.project.id, instances=q["instances"],
             cores=q["cores"], ram=q["ram_mb"], server_groups=q["server_groups"],
             server_group_members=q["server_group_members"], key_pairs=1, opts=child)
-        openstack.networking.QuotaV2(
+        network_quota = openstack.networking.QuotaV2(
             f"{site.name}-network-quota", project_id=self.project.id, network=q["networks"],
             subnet=q["subnets"], router=q["routers"], port=q["ports"],
             security_group=q["security_groups"], security_group_rule=q["security_group_rules"],
             floatingip=q["floating_ips"], opts=child)
-        openstack.blockstorage.QuoteSetV3(
+        volume_quota = openstack.blockstorage.QuoteSetV3(
             f"{site.name}-volume-quota", project_id=self.project.id, volumes=q["volumes"],
             gigabytes=q["volume_gb"], opts=child)
-        # Everything inside the project is created through a provider scoped to it.
-        self.provider = openstack.Provider(f"{site.name}-in-project", tenant_id=self.project.id,
-                                           opts=child)
+        # Everything inside the project is created through a provider scoped to it, which
+        # waits for the quotas: nothing is created against the cloud's default quotas.
+        self.provider = openstack.Provider(
+            f"{site.name}-in-project", tenant_id=self.project.id,
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+                depends_on=[compute_quota, network_quota, volume_quota])))
         self.register_outputs({"projectId": self.project.id})
 
 

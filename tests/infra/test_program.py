@@ -272,3 +272,13 @@ def test_a_plan_never_replaces_or_deletes_what_holds_the_courts_data(production_
     for r, o in opts(primary, "openstack:networking/port:Port"):
         assert o.delete_before_replace, r.name
 
+
+
+def test_nothing_in_a_project_is_created_before_its_quotas(production_runs):
+    """The provider scoped to the site's project (which every resource inside it uses)
+    waits for the project's compute, network and volume quotas."""
+    run = production_runs["primary"]
+    (provider,) = [r for r in run.of_type("pulumi:providers:openstack")
+                   if r.name == "primary-in-project"]
+    waits = {d._name for d in run.opts(provider).depends_on}  # type: ignore[attr-defined]
+    assert waits == {"primary-compute-quota", "primary-network-quota", "primary-volume-quota"}
