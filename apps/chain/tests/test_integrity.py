@@ -24,6 +24,18 @@ def fill(node: Node, n: int) -> list[dict]:
     return r.json()["receipts"]
 
 
+def refuses_to_start(node: Node, match: str) -> None:
+    """The node's start (its app's lifespan) raises, naming what it found."""
+    app = create_app(node.settings, access_log=False)
+
+    async def start() -> None:
+        async with app.router.lifespan_context(app):
+            raise AssertionError("the node started on a log it should not trust")
+
+    with pytest.raises(RuntimeError, match=match):
+        asyncio.run(start())
+
+
 def dbname(node: Node) -> str:
     return node.settings.database_url.rsplit("/", 1)[1]
 
@@ -134,14 +146,7 @@ def test_restart_refuses_a_tree_whose_frontier_was_altered(
         "UPDATE tree_nodes SET hash = '\\x" + "11" * 32 + "' WHERE level = 3 AND idx = 0",
         dbname(node),
     )
-    app = create_app(node.settings, access_log=False)
-
-    async def start() -> None:
-        async with app.router.lifespan_context(app):
-            raise AssertionError("the node started on an altered tree")
-
-    with pytest.raises(RuntimeError, match="tree_nodes table was altered"):
-        asyncio.run(start())
+    refuses_to_start(node, "tree_nodes table was altered")
 
 
 def test_two_replicas_on_one_database_keep_one_tree(make_node, postgres_server) -> None:  # type: ignore[no-untyped-def]
@@ -291,14 +296,7 @@ def test_restart_refuses_a_head_it_did_not_sign(
     one_by_one(node, 6)
     rewrite_consistently(node, postgres_server, victim=2, heads=[6])
     node.stop()
-    app = create_app(node.settings, access_log=False)
-
-    async def start() -> None:
-        async with app.router.lifespan_context(app):
-            raise AssertionError("the node started on a rewritten log")
-
-    with pytest.raises(RuntimeError, match=r"size 6.*does not carry this node's signature"):
-        asyncio.run(start())
+    refuses_to_start(node, r"size 6.*does not carry this node's signature")
 
 
 def test_restart_refuses_nodes_inconsistent_with_the_previous_signed_head(
@@ -315,11 +313,4 @@ def test_restart_refuses_nodes_inconsistent_with_the_previous_signed_head(
         "UPDATE tree_nodes SET hash = '\\x" + "22" * 32 + "' WHERE level = 1 AND idx = 3",
         dbname(node),
     )
-    app = create_app(node.settings, access_log=False)
-
-    async def start() -> None:
-        async with app.router.lifespan_context(app):
-            raise AssertionError("the node started on inconsistent nodes")
-
-    with pytest.raises(RuntimeError, match=r"size 8.*not consistent with the signed head.*size 6"):
-        asyncio.run(start())
+    refuses_to_start(node, r"size 8.*not consistent with the signed head.*size 6")
