@@ -51,6 +51,7 @@ WORLD = {"0.0.0.0/0", "::/0"}
 MANAGEMENT_PORTS = [22, 23, 135, 139, 445, 2379, 2380, 3389, 5432, 5900, 5985, 5986, 6379,
                     6443, 8008, 10250]
 PUBLIC_ZONE_KINDS = {"edge", "exchange-internet"}
+PUBLISHED_PORTS = (80, 443)  # what the court publishes (policy config `publishedPorts`)
 TLS_PROTOCOLS = {"HTTPS", "TERMINATED_HTTPS"}
 REDIRECTS = {"REDIRECT_PREFIX", "REDIRECT_TO_URL"}
 
@@ -82,24 +83,32 @@ def _of(resources: Iterable[Any], type_: str) -> list[Any]:
 # --- 8.1.3.2 / 8.1.4.4: no world-open management ports ----------------------------------
 
 def _world_open(props: Mapping[str, Any]) -> bool:
+    """Whether the rule's remote reaches any internet address: judged by what the prefix
+    covers (0.0.0.0/1 with 128.0.0.0/1 is the world in two rules), not by its spelling."""
     prefix = props.get("remoteIpPrefix")
-    if prefix in WORLD:
-        return True
-    if not prefix and not props.get("remoteGroupId") and not props.get("remoteAddressGroupId"):
-        return True  # no remote at all means any address
-    if prefix:
-        try:
-            return ipaddress.ip_network(prefix, strict=False).prefixlen == 0
-        except ValueError:
-            return False
-    return False
+    if not prefix:
+        # no remote at all means any address
+        return not props.get("remoteGroupId") and not props.get("remoteAddressGroupId")
+    try:
+        return not ipaddress.ip_network(prefix, strict=False).is_private
+    except ValueError:
+        return True  # what cannot be read is not trusted
+
+
+def _published_ports(args: ResourceValidationArgs) -> set[int]:
+    return {int(p) for p in (args.get_config() or {}).get("publishedPorts", PUBLISHED_PORTS)}
 
 
 def check_world_open_rule(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if args.resource_type != SEC_GROUP_RULE:
         return
     props = args.props
-    if props.get("direction", "ingress") != "ingress" or not _world_open(props):
+    if not _world_open(props):
+        return
+    remote = props.get("remoteIpPrefix") or "any address"
+    if props.get("direction", "ingress") == "egress":
+        report(f"egress to the internet ({remote}): egress is point to point, to named "
+               "peers (8.1.3.2)")
         return
     low, high = props.get("portRangeMin"), props.get("portRangeMax")
     protocol = props.get("protocol")
@@ -108,18 +117,25 @@ def check_world_open_rule(args: ResourceValidationArgs, report: ReportViolation)
         return
     exposed = [p for p in MANAGEMENT_PORTS if int(low) <= p <= int(high)]
     if exposed:
-        report(f"management port(s) {exposed} open to {props.get('remoteIpPrefix') or 'any'}; "
+        report(f"management port(s) {exposed} open to {remote}; "
                "reach them from the management zone through the bastion")
-    if not str(props.get("description", "")).startswith("edge tier"):
-        report("only the edge tier's published ports may be open to the internet "
-               f"(this rule: {props.get('description') or 'no description'})")
+    published = _published_ports(args)
+    outside = [p for p in range(int(low), min(int(high), int(low) + 1024) + 1)
+               if p not in published]
+    if protocol != "tcp" or outside or int(high) - int(low) > 1024:
+        report(f"{protocol}/{low}-{high} open to {remote}: only the published ports "
+               f"({', '.join(map(str, sorted(published)))}/tcp) may face the internet, "
+               "whatever the rule's description says")
 
 
 no_world_open_management_ports = ResourceValidationPolicy(
     name="no-world-open-management-ports",
-    description="No security-group rule opens management ports to the world; only the edge "
-                "tier's published ports face 0.0.0.0/0.",
+    description="No security-group rule opens management ports to the internet (any prefix "
+                "that covers a public address); only the published ports face it, and no "
+                "rule lets traffic out to it.",
     validate=check_world_open_rule,
+    config_schema=PolicyConfigSchema(properties={"publishedPorts": {
+        "type": "array", "items": {"type": "integer"}, "default": list(PUBLISHED_PORTS)}}),
     enforcement_level=EnforcementLevel.MANDATORY,
     framework=_framework("8.1.3.2, 8.1.4.4"),
     tags=["boundary", "access-control"],

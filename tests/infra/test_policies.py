@@ -57,6 +57,19 @@ def test_world_open_rules_pass(fixture):
     rule(portRangeMin=8443, portRangeMax=8443, remoteIpPrefix="0.0.0.0/0",
          description="host tier: exchange-ferry"),
     rule(description="no remote, no ports"),
+    # the bypasses: the world in two halves, a description that claims the edge, egress
+    rule(portRangeMin=22, portRangeMax=22, remoteIpPrefix="0.0.0.0/1",
+         description="network tier: admin"),
+    rule(portRangeMin=22, portRangeMax=22, remoteIpPrefix="128.0.0.0/1",
+         description="network tier: admin"),
+    rule(portRangeMin=8080, portRangeMax=8080, remoteIpPrefix="0.0.0.0/0",
+         description="edge tier: public-https ingress 0.0.0.0/0 tcp/8080-8080"),
+    rule(portRangeMin=443, portRangeMax=443, protocol="udp", remoteIpPrefix="0.0.0.0/0",
+         description="edge tier: quic"),
+    rule(direction="egress", portRangeMin=443, portRangeMax=443, remoteIpPrefix="0.0.0.0/0",
+         description="host tier: updates"),
+    rule(portRangeMin=5432, portRangeMax=5432, remoteIpPrefix="not-a-prefix",
+         description="network tier: garbled"),
 ])
 def test_world_open_rules_fail(fixture):
     assert violations_of(rules.no_world_open_management_ports, [fixture])
