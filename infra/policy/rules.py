@@ -39,6 +39,8 @@ SERVER_GROUP = "openstack:compute/serverGroup:ServerGroup"
 FLOATING_IP = "openstack:networking/floatingIp:FloatingIp"
 FLOATING_IP_ASSOCIATE = "openstack:networking/floatingIpAssociate:FloatingIpAssociate"
 LISTENER = "openstack:loadbalancer/listener:Listener"
+PORT = "openstack:networking/port:Port"
+NETWORK = "openstack:networking/network:Network"
 L7_POLICY = "openstack:loadbalancer/l7PolicyV2:L7PolicyV2"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 NAMESPACE = "kubernetes:core/v1:Namespace"
@@ -363,6 +365,39 @@ default_deny_in_every_namespace = StackValidationPolicy(
 )
 
 
+# --- 8.1.3.2: port security, so that the security groups apply at all ----------------------
+
+def check_port_security(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type not in (PORT, NETWORK):
+        return
+    props = args.props
+    what = "port" if args.resource_type == PORT else "network"
+    if props.get("portSecurityEnabled") is False:
+        report(f"{what} with port security off: no security group applies to its traffic")
+    for pair in props.get("allowedAddressPairs") or []:
+        prefix = pair.get("ipAddress") if isinstance(pair, Mapping) else None
+        try:
+            net = ipaddress.ip_network(str(prefix), strict=False)
+        except ValueError:
+            report(f"allowed address pair {prefix!r} cannot be read")
+            continue
+        if net.num_addresses > 1:
+            report(f"allowed address pair {prefix} lets the port send as {net.num_addresses} "
+                   "addresses; name each address it takes over (a /32)")
+
+
+port_security_everywhere = ResourceValidationPolicy(
+    name="port-security-everywhere",
+    description="Every network and port keeps port security on, and allowed address pairs "
+                "name single addresses, so that the security groups apply to all traffic.",
+    validate=check_port_security,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    framework=_framework("8.1.3.2"),
+    tags=["boundary", "access-control"],
+    remediation_steps="Set port_security_enabled=True; give the keepalived/VIP address alone.",
+)
+
+
 POLICIES = [
     no_world_open_management_ports,
     encrypted_volumes,
@@ -372,5 +407,6 @@ POLICIES = [
     no_public_ip_in_data_zone,
     tls_on_listeners,
     default_deny_in_every_namespace,
+    port_security_everywhere,
 ]
 

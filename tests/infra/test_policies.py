@@ -238,7 +238,20 @@ def test_namespaces_fail(resources):
 
 
 def test_every_policy_names_its_clause():
-    assert len(rules.POLICIES) == 8
+    assert len(rules.POLICIES) == 9
     for policy in rules.POLICIES:
         assert policy.framework.name == "GB/T 22239-2019"
         assert policy.framework.reference.startswith("8.1.")
+
+
+@pytest.mark.parametrize(("fixture", "fails"), [
+    (res(rules.PORT, "p", portSecurityEnabled=True, securityGroupIds=["sg"]), False),
+    (res(rules.PORT, "p", portSecurityEnabled=True,
+         allowedAddressPairs=[{"ipAddress": "10.10.0.5/32"}]), False),
+    (res(rules.PORT, "p", portSecurityEnabled=False), True),
+    (res(rules.NETWORK, "n", portSecurityEnabled=False), True),
+    (res(rules.PORT, "p", allowedAddressPairs=[{"ipAddress": "0.0.0.0/0"}]), True),
+    (res(rules.PORT, "p", allowedAddressPairs=[{"ipAddress": "10.10.0.0/24"}]), True),
+])
+def test_port_security_stays_on(fixture, fails):
+    assert bool(violations_of(rules.port_security_everywhere, [fixture])) is fails
