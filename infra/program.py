@@ -33,7 +33,15 @@ def main() -> None:
         exports: dict[str, Any] = {"role": str(site.role)}
         built = OpenStackSite(site.name, SiteArgs(loaded.estate, site, cloud))
         exports.update(built.exports())
-        for cluster in site.kubernetes:
+        if site.kubernetes and kubeconfig is None:
+            # Stage 2 waits for the cluster: with no kubeconfig the provider would deploy
+            # into whatever cluster the machine's ambient context names.
+            pulumi.log.warn(
+                f"site {site.name}: no site-k8s:kubeconfig in the stack's secret config, so the"
+                " apps stage is skipped. Run the site playbook (it makes the cluster), then"
+                " `pulumi config set --secret site-k8s:kubeconfig \"$(cat KUBECONFIG)\"` and"
+                " `pulumi up` again")
+        for cluster in site.kubernetes if kubeconfig is not None else []:
             SiteApps(cluster.name, SiteAppsArgs(loaded.estate, site, cluster, kubeconfig),
                      pulumi.ResourceOptions(depends_on=[built]))
         if site.role is SiteRole.dr:

@@ -25,6 +25,8 @@ from ..model.loader import project_stacks, read_stack
 from .mocks import CourtMocks, Declared
 
 PROJECT = "courtcloud"
+KUBECONFIG_KEY = "site-k8s:kubeconfig"
+MOCK_KUBECONFIG = "apiVersion: v1\nkind: Config\n# mocked: no cluster is contacted\n"
 ORGANIZATION = "organization"  # what a self-managed backend calls every org
 
 
@@ -62,14 +64,20 @@ def stack_config(project_dir: Path, stack: str) -> dict[str, str]:
 def run_stack(project_dir: Path, stack: str, *, config: dict[str, str] | None = None,
               peers: dict[str, dict[str, Any]] | None = None,
               secrets: dict[str, str] | None = None,
-              mocks: CourtMocks | None = None) -> StackRun:
+              mocks: CourtMocks | None = None, cluster: bool = True) -> StackRun:
     """Run the program for `stack`. `config` replaces the stack file's config (tests use it
     to try a changed model); `peers` are other stacks' outputs for StackReferences;
     `secrets` are config values marked secret; `mocks` lets a caller keep the record of
-    what was declared even when the program fails."""
+    what was declared even when the program fails; `cluster` gives the apps stage a mocked
+    cluster's kubeconfig (False: as before the site's cluster exists)."""
     project_dir = Path(project_dir).resolve()
     config = dict(stack_config(project_dir, stack) if config is None else config)
-    config.update(secrets or {})
+    secrets = dict(secrets or {})
+    if cluster and KUBECONFIG_KEY not in config:
+        # the apps stage runs against a mocked cluster (nothing is contacted); cluster=False
+        # runs the program as on a site whose cluster does not exist yet
+        secrets.setdefault(KUBECONFIG_KEY, MOCK_KUBECONFIG)
+    config.update(secrets)
     if mocks is None:
         mocks = CourtMocks(project_dir / "charts")
     mocks.stack_outputs.update(peers or {})

@@ -76,7 +76,7 @@ class SiteAppsArgs:
     estate: Estate
     site: Site
     cluster: KubernetesCluster
-    kubeconfig: pulumi.Input[str] | None  # from the stack's secret config; None: ambient
+    kubeconfig: pulumi.Input[str]  # the site's cluster, from the stack's secret config
 
 
 class SiteApps(pulumi.ComponentResource):

@@ -282,3 +282,14 @@ def test_nothing_in_a_project_is_created_before_its_quotas(production_runs):
                    if r.name == "primary-in-project"]
     waits = {d._name for d in run.opts(provider).depends_on}  # type: ignore[attr-defined]
     assert waits == {"primary-compute-quota", "primary-network-quota", "primary-volume-quota"}
+
+
+def test_the_apps_stage_waits_for_the_sites_own_cluster():
+    """Without the site's kubeconfig, nothing is deployed to Kubernetes (the ambient context
+    could be another site's cluster); the cloud stage is declared whole."""
+    before = run_stack(PROJECT, "primary", cluster=False)
+    assert not [r for r in before.resources if r.type.startswith("kubernetes:")]
+    assert before.of_type("openstack:compute/instance:Instance")
+    after = run_stack(PROJECT, "primary")  # with the (mocked) cluster's kubeconfig
+    assert after.of_type("pulumi:providers:kubernetes")
+    assert after.of_type("kubernetes:apps/v1:Deployment")
