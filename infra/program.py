@@ -45,8 +45,10 @@ def main() -> None:
             SiteApps(cluster.name, SiteAppsArgs(loaded.estate, site, cluster, kubeconfig),
                      pulumi.ResourceOptions(depends_on=[built]))
         if site.role is SiteRole.dr:
+            # the vault and the court's DNS zone belong to the site's project too
             recovery = dr_miyun.DisasterRecoverySite(
-                site.name, dr_miyun.RecoveryArgs(loaded.estate, site, loaded.site_stacks))
+                site.name, dr_miyun.RecoveryArgs(loaded.estate, site, loaded.site_stacks),
+                pulumi.ResourceOptions(providers={"openstack": built.project.provider}))
             exports["vault"] = list(recovery.containers)
             exports["warmCapacity"] = recovery.warm_capacity
         if site.backup is not None:

@@ -23,6 +23,7 @@ class Declared:
     inputs: dict[str, Any]
     custom: bool
     id: str
+    provider: str = ""  # the provider reference it was created through ("" = the default)
 
     @property
     def package(self) -> str:
@@ -64,7 +65,8 @@ class CourtMocks(pulumi.runtime.Mocks):
         elif typ == "openstack:compute/instance:Instance":
             state["accessIpV4"] = ""
         if args.custom is not False and not typ.startswith("pulumi:providers:"):
-            self.declared.append(Declared(typ, args.name, dict(args.inputs), True, ident))
+            self.declared.append(Declared(typ, args.name, dict(args.inputs), True, ident,
+                                          args.provider or ""))
         elif typ.startswith("pulumi:providers:"):
             self.declared.append(Declared(typ, args.name, {}, True, ident))
         else:

@@ -293,3 +293,23 @@ def test_the_apps_stage_waits_for_the_sites_own_cluster():
     after = run_stack(PROJECT, "primary")  # with the (mocked) cluster's kubeconfig
     assert after.of_type("pulumi:providers:kubernetes")
     assert after.of_type("kubernetes:apps/v1:Deployment")
+
+
+def test_every_resource_of_a_site_goes_through_its_projects_provider(production_runs):
+    """Only what makes the project (the project, its quotas, the flavors an administrator
+    owns) uses the default provider; everything else, the Miyun vault and the court's DNS
+    zone included, is created inside the site's project."""
+    outside = {"openstack:identity/project:Project", "openstack:compute/flavor:Flavor",
+               "openstack:compute/quotaSetV2:QuotaSetV2",
+               "openstack:networking/quotaV2:QuotaV2",
+               "openstack:blockstorage/quoteSetV3:QuoteSetV3",
+               "openstack:compute/flavorAccess:FlavorAccess"}
+    for stack, run in production_runs.items():
+        mine = [r for r in run.resources if r.custom and r.package == "openstack"]
+        assert mine, stack
+        for r in mine:
+            inside = "-in-project::" in r.provider
+            assert inside == (r.type not in outside), (stack, r.type, r.name, r.provider)
+    miyun = production_runs["miyun"]
+    assert miyun.of_type("openstack:dns/zone:Zone")
+    assert miyun.of_type("openstack:objectstorage/container:Container")
