@@ -239,15 +239,21 @@ def chain_keys(estate: Estate, directory: Path, log: Callable[[str], None]) -> d
 
 # --- pods -------------------------------------------------------------------------------
 
-def _inspect(container: str) -> dict[str, Any] | None:
-    """The container's record, or None if it is gone: the node agent removes and recreates
-    pods while others look (`lab status` saw one vanish between listing and inspecting)."""
-    try:
-        return podman_json("container", "inspect", container)[0]  # type: ignore[no-any-return]
-    except LabError:
-        if exists("container", container):
-            raise
-        return None
+def _inspect(container: str, attempts: int = 3) -> dict[str, Any] | None:
+    """The container's record, or None if it is gone. The node agent removes and recreates
+    pods while others look: one can vanish between listing and inspecting (`lab status`), or
+    be gone and already back under the same name (`lab apps`, a warm-standby pod the agent
+    keeps recreating): then the new one is inspected."""
+    for attempt in range(attempts):
+        try:
+            return podman_json("container", "inspect", container)[0]  # type: ignore[no-any-return]
+        except LabError:
+            if not exists("container", container):
+                return None
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5)
+    return None
 
 
 def _running_pid(container: str) -> int | None:

@@ -154,6 +154,20 @@ def test_a_pod_removed_while_it_is_looked_at_is_not_running(monkeypatch):
     monkeypatch.setattr(platform, "podman_json", inspect)
     monkeypatch.setattr(platform, "exists", lambda kind, name: False)
     assert platform._running_pid("cc-primary-chain-1") is None
+    # gone and already recreated under the same name: the new one is read
+    answers = iter([LabError("no such container"), [{"State": {"Running": False}}]])
+
+    def recreated(*args):
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    monkeypatch.setattr(platform, "podman_json", recreated)
     monkeypatch.setattr(platform, "exists", lambda kind, name: True)
+    monkeypatch.setattr(platform.time, "sleep", lambda s: None)
+    assert platform._running_pid("cc-primary-chain-1") is None  # inspected: not running
+    # an inspect that keeps failing on a container that exists is an error
+    monkeypatch.setattr(platform, "podman_json", inspect)
     with pytest.raises(LabError, match="inspect"):
         platform._running_pid("cc-primary-chain-1")
