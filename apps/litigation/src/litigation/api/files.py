@@ -304,8 +304,9 @@ def file_content(svc: Svc, actor: Caller, file_id: uuid.UUID) -> Response:
             "file.altered_in_storage",
             "Conflict",
             f"the stored bytes' SM3 {served} differs from the SM3 {f.sm3} recorded at upload:"
-            " the object was changed in storage, so it is not served; verify it against the"
-            " chain (POST /v1/evidence/{storage_number}/verification) and restore it",
+            " the object was changed in storage, so it is not served; restore it"
+            + (f" (its chain record: POST /v1/evidence/{f.storage_number}/verification)"
+               if f.storage_number else ""),
         )
     return Response(
         data,
