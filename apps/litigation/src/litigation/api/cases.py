@@ -270,11 +270,11 @@ def decide(svc: Svc, actor: Caller, case_id: CaseId, body: DecisionIn) -> dict[s
         case.decision_reason = body.reason or None
         case.updated_at = now
         if body.decision == "accept":
-            case.status = "accepted"
-            case.case_number = next_case_number(s, svc.settings.court_code, case.category, now.year)
             if body.judge_subject is not None:
                 require_judge(svc, s, body.judge_subject, field="judge_subject",
                               code="decision.unknown_judge")
+            case.status = "accepted"
+            case.case_number = next_case_number(s, svc.settings.court_code, case.category, now.year)
             case.judge_subject = body.judge_subject or (
                 actor.subject if actor.has(Role.JUDGE) else None
             )
