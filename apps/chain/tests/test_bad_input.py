@@ -187,18 +187,23 @@ def test_a_body_shorter_than_announced_times_out(make_node) -> None:  # type: ig
     import time
 
     node = make_node("primary", body_timeout_seconds=1.0)
-    with socket.create_connection(("127.0.0.1", node.port), timeout=10) as s:
-        s.sendall(b"POST /v1/evidence HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                  b"Content-Length: 100\r\n\r\n{\"digest\"")
-        started = time.monotonic()
-        reply = b""
-        while b"\r\n\r\n" not in reply:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            reply += chunk
-        waited = time.monotonic() - started
-    assert reply.startswith(b"HTTP/1.1 408"), reply[:200]
-    assert b"request.timeout" in reply or b"application/problem+json" in reply
-    assert waited < 8
+    for path, ctype, start in (
+        ("/v1/evidence", "application/json", b'{"digest"'),  # read ahead by the guard
+        ("/v1/evidence/CCE-00000000000000000000/verify-data", "application/octet-stream",
+         b"%PDF-1.4"),  # streamed by the endpoint
+    ):
+        with socket.create_connection(("127.0.0.1", node.port), timeout=10) as s:
+            s.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {ctype}\r\n"
+                      "Content-Length: 100\r\n\r\n".encode() + start)
+            started = time.monotonic()
+            reply = b""
+            while b"request.timeout" not in reply:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                reply += chunk
+            waited = time.monotonic() - started
+        assert reply.startswith(b"HTTP/1.1 408"), (path, reply[:300])
+        assert b"request.timeout" in reply
+        assert waited < 8
     assert count(node) == 0

@@ -27,7 +27,7 @@ from chain.domain.merkle import TreeHasher
 from chain.domain.signing import Signer
 from chain.integrator import Integrator
 from chain.observability import Metrics, configure_logging
-from chain.problems import PROBLEM_JSON, Problem
+from chain.problems import PROBLEM_JSON, BodyTimeout, Problem
 from chain.service import ChainService, IntegrityFailure
 from chain.settings import Settings, SettingsError
 from chain.store.db import make_pool, migrate
@@ -111,11 +111,9 @@ class Guard:
                 await self.app(scope, replay_receive, send_wrapper)
             else:
                 await self.app(scope, timed, send_wrapper)
-        except BodyTimeout:
+        except BodyTimeout as exc:
             if not started:
-                await problem_response(_body_timeout(self.settings.body_timeout_seconds), path)(
-                    scope, receive, send_wrapper
-                )
+                await problem_response(exc, path)(scope, receive, send_wrapper)
         finally:
             route = scope.get("route")
             label = getattr(route, "path", "unmatched")
@@ -166,10 +164,6 @@ class Guard:
         return None
 
 
-class BodyTimeout(Exception):
-    """The client announced a body and stopped sending it."""
-
-
 def _timed_body(receive: Receive, seconds: float) -> Receive:
     """``receive`` bounded in time while the body is still coming: a client that announces
     more than it sends must not hold a connection (and a worker's slot) for ever. After the
@@ -183,20 +177,11 @@ def _timed_body(receive: Receive, seconds: float) -> Receive:
         try:
             message = await asyncio.wait_for(receive(), seconds)
         except TimeoutError:
-            raise BodyTimeout from None
+            raise BodyTimeout(seconds) from None
         done = message["type"] != "http.request" or not message.get("more_body", False)
         return message
 
     return timed
-
-
-def _body_timeout(seconds: float) -> Problem:
-    return Problem(
-        408,
-        "request.timeout",
-        "Request timeout",
-        f"the body stopped arriving for {seconds:g} s before its announced end; send it whole",
-    )
 
 
 def _no_constant(name: str) -> object:

@@ -34,6 +34,16 @@ class Problem(Exception):
         return doc
 
 
+
+class BodyTimeout(Problem):
+    """The client announced a body and stopped sending it (raised from the body's receive,
+    so an endpoint that streams its body answers it like any other problem)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(408, "request.timeout", "Request timeout",
+                         f"the body stopped arriving for {seconds:g} s before its announced"
+                         " end; send it whole")
+
 def not_found(code: str, detail: str) -> Problem:
     return Problem(404, code, "Not found", detail)
 
