@@ -100,17 +100,19 @@ def up_cmd(estate: str, project_dir: Path, no_host_setup: bool, configure: bool,
         # The hosts stay up whatever the playbook does: it can be run again on its own.
         console.print("[bold]configuring the hosts:[/] courtcloud lab configure")
         step = time.monotonic()
+        def site_run() -> int:
+            return lab.configure(model, project_dir, "playbooks/site.yml", [],
+                                 stdout=sys.stderr if as_json else None)
+
         with _lab_errors():
             try:
-                rc = lab.configure(model, project_dir, "playbooks/site.yml", [],
-                                   stdout=sys.stderr if as_json else None)
+                rc = site_run()
             except lab.PlaybookStalled as exc:
                 # The playbook converges whatever it was stopped in; a hang (once seen in
                 # CI between two tasks, with every host idle) gets one more run.
                 console.print(f"[yellow]{exc}[/]\n[bold]running the site playbook again[/]")
                 summary["site playbook stalled"] = str(exc)
-                rc = lab.configure(model, project_dir, "playbooks/site.yml", [],
-                                   stdout=sys.stderr if as_json else None)
+                rc = site_run()
         summary["timings_s"]["site playbook"] = round(time.monotonic() - step, 1)
         summary["configured"] = rc == 0
         if rc == 0:

@@ -48,10 +48,6 @@ class HeadCheck:
     recomputed: bytes | None = None  # the entries' root at this size, once reached
 
     @property
-    def trusted(self) -> bool:
-        return self.signature_ok
-
-    @property
     def matches(self) -> bool:
         return self.recomputed is not None and hmac.compare_digest(
             self.recomputed, self.head.root_hash
@@ -73,6 +69,11 @@ def check_head(
         if not v.verify_signature(key, cmsg, cs.signature):
             check.bad_cosigners.append(cs.witness)
     return check
+
+
+def _first_leaf(problem: dict[str, Any]) -> int | None:
+    """The leaf a problem names: its entry's, or the first of the range it covers."""
+    return problem.get("leaf_index", problem.get("leaves", [None])[0])
 
 
 def _leaves(level: int, idx: int) -> list[int]:
@@ -257,7 +258,7 @@ class Audit:
         first_bad: HeadCheck | None = None
         later_bad = 0
         for c in heads:
-            if not c.trusted or c.recomputed is None:
+            if not c.signature_ok or c.recomputed is None:
                 continue
             if c.matches and first_bad is None:
                 good_size = c.head.tree_size
@@ -282,7 +283,7 @@ class Audit:
                                      f" matches the entries, and the one of size {good_size}"
                                      " still does")
             return
-        unsigned = [c for c in heads if not c.trusted and c.head.tree_size > good_size]
+        unsigned = [c for c in heads if not c.signature_ok and c.head.tree_size > good_size]
         if unsigned:
             top = unsigned[-1].head.tree_size
             self.problems.append({
@@ -297,8 +298,8 @@ class Audit:
         """Entries in [lo, hi), of which one or more were rewritten consistently (their rows
         agree with one another; only a signed head shows the change)."""
         for p in self.problems:
-            at = p.get("leaf_index", p.get("leaves", [-1])[0])
-            if p["code"] in ("entry_altered", "node_altered") and lo <= at < hi:
+            at = _first_leaf(p)
+            if p["code"] in ("entry_altered", "node_altered") and at is not None and lo <= at < hi:
                 return  # already named by its rows
         entries = await repo.entries_range(conn, lo, min(hi, lo + MAX_NAMED))
         if hi - lo == 1:
@@ -317,7 +318,7 @@ class Audit:
         for lvl, idx in self.consequences:
             first, last = _leaves(lvl, idx)
             for p in causes:
-                at = p.get("leaf_index", p.get("leaves", [None])[0])
+                at = _first_leaf(p)
                 if at is not None and first <= at <= last:
                     p.setdefault("consequences", []).append(
                         {"level": lvl, "index": idx, "leaves": [first, last]})
