@@ -25,6 +25,10 @@ class AppRelease:
     name: str
     version: str
     directory: Path
+    # Serves reads from a read-only copy of its database (a standby site's cluster) and
+    # refuses changes there, rather than waiting for that cluster's promotion to start.
+    # Declared by the app itself: `[tool.courtcloud] serves-from-standby = true`.
+    serves_from_standby: bool = False
 
     @property
     def repository(self) -> str:
@@ -46,12 +50,16 @@ class AppRelease:
 def release(directory: Path) -> AppRelease:
     pyproject = directory / "pyproject.toml"
     try:
-        project = tomllib.loads(pyproject.read_text())["project"]
-        version = str(project["version"])
+        document = tomllib.loads(pyproject.read_text())
+        version = str(document["project"]["version"])
     except (OSError, KeyError, tomllib.TOMLDecodeError) as exc:
         raise AppCatalogueError(f"{pyproject}: cannot read [project] version ({exc}); every app "
                                 "declares its version there") from exc
-    return AppRelease(directory.name, version, directory)
+    standby = document.get("tool", {}).get("courtcloud", {}).get("serves-from-standby", False)
+    if not isinstance(standby, bool):
+        raise AppCatalogueError(f"{pyproject}: [tool.courtcloud] serves-from-standby must be "
+                                f"true or false, not {standby!r}")
+    return AppRelease(directory.name, version, directory, standby)
 
 
 def releases(apps_dir: Path = APPS_DIR) -> dict[str, AppRelease]:

@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -397,6 +398,51 @@ def run_watched(command: list[str], *, cwd: Path, env: dict[str, str], stdout: A
                               f" was stopped as hung; its last line: {last or '(none)'}")
 
 
+WARM_INDEX_TIMEOUT_S = 240.0
+
+
+def warm_package_indexes(estate: Estate, say: Callable[[str], None]) -> bool:
+    """One running host fetches the package indexes through the proxy before a playbook
+    run, so that the hosts' updates, all at once, find them fresh in the proxy (its
+    FreshIndexMaxAge) rather than making it refresh one file for many clients in the same
+    second, which apt-cacher-ng 3.7 gets wrong. True if it worked; a failure is only said:
+    the playbook's own package tasks then report what is wrong, host by host."""
+    running = {c["Names"][0] for c in podman_json("ps", "--filter", f"label={LABEL}={estate.name}")}
+    host = next((h.container for h in lab_plan(estate).hosts if h.container in running), None)
+    if host is None:
+        return False
+    try:
+        proc = podman("exec", host, "apt-get", "update", "-qq", check=False,
+                      timeout=WARM_INDEX_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        say(f"warning: `apt-get update` on {host} took over {WARM_INDEX_TIMEOUT_S:.0f} s; "
+            "going on without fresh indexes in the package proxy")
+        return False
+    if proc.returncode != 0:
+        say(f"warning: `apt-get update` on {host} failed ({proc.stderr.strip()[-300:]}); "
+            "going on without fresh indexes in the package proxy")
+        return False
+    return True
+
+
+# What a stopped run leaves on the hosts: its module processes (a task runs as `sh -c 'echo
+# BECOME-SUCCESS-...; python3'` under sudo) and apt's download methods, which hold the package
+# lists' lock that the next run's package tasks would wait on. The bracket keeps pgrep from
+# matching this script's own command line.
+_STRANDED = ("pkill -KILL -f '^/usr/lib/apt/methods/'; "
+             "for p in $(pgrep -f 'BECOME-SUCCES[S]'); do pkill -KILL -P \"$p\"; "
+             "kill -KILL \"$p\"; done; true")
+
+
+def stop_stranded_tasks(estate: Estate) -> None:
+    """After a run was stopped as hung: end the tasks it left running on the hosts."""
+    running = {c["Names"][0] for c in podman_json("ps", "--filter", f"label={LABEL}={estate.name}")}
+    hosts = [h.container for h in lab_plan(estate).hosts if h.container in running]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda c: podman("exec", c, "sh", "-c", _STRANDED, check=False,
+                                       timeout=60), hosts))
+
+
 def configure(estate: Estate, project_dir: Path, playbook: str, extra: list[str],
               via: str = "ssh", stdout: Any = None, stall_s: float = STALL_S) -> int:
     """ansible-playbook over the lab's inventory; the controller keeps the sites' CAs and
@@ -419,8 +465,13 @@ def configure(estate: Estate, project_dir: Path, playbook: str, extra: list[str]
     env.setdefault("ANSIBLE_LOG_PATH", str(directory / "log" / "ansible.log"))
     (directory / "log").mkdir(parents=True, exist_ok=True)
     command = ["ansible-playbook", "-i", str(inventory), str(project_dir / playbook), *extra]
-    rc = run_watched(command, cwd=project_dir, env=env, stdout=stdout,
-                     log=Path(env["ANSIBLE_LOG_PATH"]), stall_s=stall_s)
+    warm_package_indexes(estate, lambda m: print(m, file=sys.stderr))
+    try:
+        rc = run_watched(command, cwd=project_dir, env=env, stdout=stdout,
+                         log=Path(env["ANSIBLE_LOG_PATH"]), stall_s=stall_s)
+    except PlaybookStalled:
+        stop_stranded_tasks(estate)
+        raise
     # Whether the hosts as they are now have had one whole successful site run: the next run
     # on them is a converged one (what the idempotence test asserts on).
     if rc == 0 and Path(playbook).name == "site.yml" and not extra:

@@ -407,11 +407,15 @@ def wait_ready(specs: list[PodSpec], wait_s: float,
 
 def warm_standby(estate: Estate, site: str, app: str) -> bool:
     """An app on a site whose PostgreSQL cluster follows another site's (a physical
-    standby): its replicas run but cannot become ready until that cluster is promoted,
-    since the apps connect only to a writable leader. The drills measure that switch."""
+    standby) that needs a writable database: its replicas run but cannot become ready
+    until that cluster is promoted. The drills measure that switch. An app that serves
+    reads from the copy (litigation) is ready there, and is not one."""
+    from ..apps import releases
     from ..charts import chart_values
 
+    shipped = releases().get(app)
     return (estate.site(site).role is not SiteRole.primary
+            and not (shipped is not None and shipped.serves_from_standby)
             and "database" in chart_values(estate, estate.site(site), app))
 
 

@@ -18,6 +18,9 @@ def host_addresses() -> set[str]:
     return {a["local"] for link in json.loads(proc.stdout) for a in link.get("addr_info", [])}
 
 
+FRESH_INDEX_S = 600
+
+
 class PackageProxy:
     def __init__(self, directory: Path):
         self.directory = directory
@@ -35,7 +38,9 @@ class PackageProxy:
         wanted = sorted(set(gateways) & host_addresses())
         if not wanted:
             raise LabError("no lab network has a bridge up; the proxy has nowhere to listen")
-        if self.pid() and self.bound() == wanted:
+        conf_file = self.directory / "acng" / "acng.conf"
+        if (self.pid() and self.bound() == wanted and conf_file.exists()
+                and conf_file.read_text() == self._config(wanted)):
             return False
         self.stop()
         conf = self._write_config(wanted)
@@ -60,7 +65,12 @@ class PackageProxy:
         conf = self.directory / "acng"
         for sub in (conf, self.directory / "cache", self.directory / "log"):
             sub.mkdir(parents=True, exist_ok=True)
-        (conf / "acng.conf").write_text(
+        (conf / "acng.conf").write_text(self._config(addresses))
+        return conf
+
+    def _config(self, addresses: list[str]) -> str:
+        conf = self.directory / "acng"
+        return (
             "# Managed by courtcloud: the lab's package proxy.\n"
             f"CacheDir: {self.directory / 'cache'}\n"
             f"LogDir: {self.directory / 'log'}\n"
@@ -70,8 +80,13 @@ class PackageProxy:
             f"Port: {PROXY_PORT}\n"
             f"BindAddress: {' '.join(addresses)}\n"
             "ForeGround: 0\n"
-            "ExThreshold: 4\n")
-        return conf
+            "ExThreshold: 4\n"
+            # Index files fetched once stay fresh for 10 minutes: a site run makes all 23
+            # hosts update at once, and apt-cacher-ng 3.7 refreshing one index file for
+            # several clients in the same second fails to move the old copy aside ("File
+            # exists"), answers an error, and apt's http method then waits for ever (seen
+            # in a CI rehearsal: two hosts' `apt update` hung, and the run with them).
+            f"FreshIndexMaxAge: {FRESH_INDEX_S}\n")
 
     def stop(self) -> bool:
         return stop_daemon(self.pidfile, self.bindfile)

@@ -257,6 +257,45 @@ class PostgresServer:
             raise RuntimeError(f"psql failed: {proc.stderr.strip()}")
         return proc.stdout.strip()
 
+    # -- replication --------------------------------------------------------------------
+    def standby(self) -> PostgresServer:
+        """A hot standby of this server: ``pg_basebackup -R`` into a new cluster that
+        streams from this one (read-only until :meth:`promote`). Stop it yourself."""
+        if not self._started:
+            raise RuntimeError("start the primary before making its standby")
+        replica = PostgresServer(fsync=self.fsync, settings=self.settings)
+        replica.run_as = self.run_as
+        replica.basedir = Path(tempfile.mkdtemp(prefix="courtcloud-pg-standby-"))
+        replica.socketdir.mkdir()
+        if self.run_as:
+            pw = pwd.getpwnam(self.run_as)
+            for p in (replica.basedir, replica.socketdir):
+                os.chown(p, pw.pw_uid, pw.pw_gid)
+        try:
+            replica._run(
+                str(self.bindir / "pg_basebackup"), "-h", self.host, "-p", str(self.port),
+                "-U", self.user, "-D", str(replica.datadir), "-R", "-X", "stream", "--no-sync",
+                "--checkpoint=fast",  # not a spread checkpoint: minutes on an idle server
+            )
+            replica.port = free_loopback_port()
+            with open(replica.datadir / "postgresql.auto.conf", "a", encoding="utf-8") as f:
+                f.write(f"port = '{replica.port}'\n"
+                        f"unix_socket_directories = '{replica.socketdir}'\n")
+            replica._run(
+                str(self.bindir / "pg_ctl"), "-D", str(replica.datadir),
+                "-l", str(replica.basedir / "server.log"), "-w", "-t", "60", "start",
+            )
+            replica._started = True
+            replica._wait_ready()
+        except BaseException:
+            replica.stop()
+            raise
+        return replica
+
+    def promote(self) -> None:
+        """Make this standby a writable primary (``pg_ctl promote``, waits until done)."""
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-w", "promote")
+
     def create_database(self, name: str) -> str:
         """Create an empty database and return its URL."""
         if not name.replace("_", "").isalnum():

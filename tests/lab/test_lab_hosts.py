@@ -234,3 +234,23 @@ def test_a_restarted_host_comes_back_routed_by_itself(lab_up, lab_plan_):
             if a.get("family") == "inet"}
     assert all(macs[a] == mac_address(a) for _, a in spec.networks), macs
     assert router.ensure_network(lab_plan_, spec) is False
+
+
+def test_tasks_a_stopped_run_left_on_a_host_are_ended(lab_up, lab_plan_, lab_estate):
+    """After a run stopped as hung, a module process it left (and apt's download method,
+    which holds the package lists' lock) is ended so that the next run is not kept waiting;
+    the host's own services are untouched."""
+    from courtcloud.lab import lab
+
+    host = next(h for h in lab_plan_.hosts if h.hostname == "primary-ops-1").container
+    # What Ansible leaves: sudo -> sh -c 'echo BECOME-SUCCESS-...; python3' -> a child.
+    subprocess.run(["podman", "exec", "-d", host, "sh", "-c",
+                    "echo BECOME-SUCCESS-labtest; sleep 600"], check=True, capture_output=True)
+    stranded = "pgrep -f 'BECOME-SUCCESS-labtes[t]|^sleep 600'"
+    deadline = time.monotonic() + 20
+    while host_run(host, "sh", "-c", stranded).returncode != 0:
+        assert time.monotonic() < deadline, "the stranded task never started"
+        time.sleep(0.5)
+    lab.stop_stranded_tasks(lab_estate)
+    assert host_run(host, "sh", "-c", stranded).returncode == 1, "a stranded task survived"
+    assert host_run(host, "systemctl", "is-active", "ssh").stdout.strip() == "active"

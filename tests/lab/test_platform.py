@@ -191,9 +191,10 @@ def evidence_key(case_id: str, file_id: str) -> str:
 
 @pytest.fixture(scope="module")
 def platform_up(lab_up, project) -> list[dict[str, Any]]:
-    """`courtcloud lab apps`: every replica that should serve is ready (exit 0). The standby
-    site's litigation and chain replicas wait for their database's promotion (docs/platform.md,
-    Back ends): the command names them as warm standby and does not wait for them."""
+    """`courtcloud lab apps`: every replica that should serve is ready (exit 0), the standby
+    site's litigation included (it serves reads from its database's copy). The standby's chain
+    replicas wait for their database's promotion (docs/platform.md, Back ends): the command
+    names them as warm standby and does not wait for them."""
     proc = courtcloud("lab", "apps", "--json", "--project-dir", str(project))
     sys.stderr.write(proc.stderr[-4000:])
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -202,7 +203,12 @@ def platform_up(lab_up, project) -> list[dict[str, Any]]:
     site_of = {pod: row["site"] for row in started["platform"]
                for app in row["apps"] for pod in app["pods"]}
     assert started["warm_standby"] and all(
-        site_of[pod] == "standby" for pod in started["warm_standby"]), started["warm_standby"]
+        site_of[pod] == "standby" and "-chain-" in pod for pod in started["warm_standby"]
+    ), started["warm_standby"]
+    standby = next(row for row in started["platform"] if row["site"] == "standby")
+    litigation = next(a for a in standby["apps"] if a["app"] == "litigation")
+    assert not litigation["warm_standby"] and litigation["ready"] == litigation["desired"], \
+        litigation
     primary = next(row for row in started["platform"] if row["site"] == "primary")
     short = {a["app"]: f"{a['ready']}/{a['desired']}" for a in primary["apps"]
              if chart_path(a["app"]) and (not a["started"] or a["ready"] != a["desired"])}

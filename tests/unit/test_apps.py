@@ -56,3 +56,18 @@ def test_the_recipe_follows_sources_not_what_builds_and_tests_leave(tmp_path):
     assert images.app_recipe(release, "base2") != before  # a new base rebuilds the app
     (release.directory / "src" / "court" / "__init__.py").write_text("VERSION = 2\n")
     assert images.app_recipe(release, "base1") != before
+
+
+def test_only_an_app_that_declares_it_serves_from_a_standby_copy():
+    found = apps.releases()
+    # litigation serves reads from the standby site's copy; the chain must write to serve.
+    assert found["litigation"].serves_from_standby
+    assert not found["chain"].serves_from_standby
+
+
+def test_a_malformed_standby_declaration_is_named(tmp_path):
+    d = _app(tmp_path, "court")
+    text = (d / "pyproject.toml").read_text()
+    (d / "pyproject.toml").write_text(text + '\n[tool.courtcloud]\nserves-from-standby = "yes"\n')
+    with pytest.raises(apps.AppCatalogueError, match=r"court/pyproject.toml.*serves-from-standby"):
+        apps.releases(tmp_path)

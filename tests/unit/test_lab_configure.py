@@ -31,6 +31,7 @@ def _playbook_exits(monkeypatch, rc: int) -> list[list[str]]:
         return rc
 
     monkeypatch.setattr(lab, "run_watched", run)
+    monkeypatch.setattr(lab, "warm_package_indexes", lambda estate, say: True)
     return ran
 
 
@@ -77,3 +78,44 @@ def test_a_playbook_that_stops_writing_is_stopped_as_hung(tmp_path):
 
     with pytest.raises(ProcessLookupError):  # and it is gone
         os.kill(int(pid.read_text()), 0)
+
+
+# -- the package proxy's indexes are fetched once before the hosts' burst of updates --------
+def _lab_with(monkeypatch, running: list[str], exec_result):
+    calls: list[tuple[str, ...]] = []
+
+    def fake_podman(*args, check=True, timeout=None, **kw):
+        calls.append(args)
+        if isinstance(exec_result, BaseException):
+            raise exec_result
+        return exec_result
+
+    monkeypatch.setattr(lab, "podman_json", lambda *a: [{"Names": [n]} for n in running])
+    monkeypatch.setattr(lab, "podman", fake_podman)
+    return calls
+
+
+def test_the_indexes_are_fetched_by_one_running_host(estate, monkeypatch):
+    first = lab.lab_plan(estate).hosts[3].container
+    calls = _lab_with(monkeypatch, [first, lab.lab_plan(estate).hosts[5].container],
+                      subprocess.CompletedProcess([], 0, "", ""))
+    said: list[str] = []
+    assert lab.warm_package_indexes(estate, said.append) is True
+    assert calls == [("exec", first, "apt-get", "update", "-qq")] and not said
+
+
+@pytest.mark.parametrize(("result", "words"), [
+    (subprocess.CompletedProcess([], 100, "", "E: Could not connect to proxy"), "failed"),
+    (subprocess.TimeoutExpired(["podman"], 240), "took over 240 s"),
+])
+def test_a_failed_fetch_is_said_and_the_run_goes_on(estate, monkeypatch, result, words):
+    host = lab.lab_plan(estate).hosts[0].container
+    _lab_with(monkeypatch, [host], result)
+    said: list[str] = []
+    assert lab.warm_package_indexes(estate, said.append) is False
+    assert len(said) == 1 and host in said[0] and words in said[0]
+
+
+def test_no_running_host_fetches_nothing(estate, monkeypatch):
+    calls = _lab_with(monkeypatch, [], subprocess.CompletedProcess([], 0, "", ""))
+    assert lab.warm_package_indexes(estate, print) is False and calls == []

@@ -131,3 +131,11 @@ def test_the_courts_dns_prefers_the_primary_entry_then_the_standby(estate):
                                      str(entry_address(estate.site("standby")))]
     # An app the standby does not place has no failover entry to offer.
     assert records[f"ocr.{domain}"]["sites"] == ["primary"]
+
+
+def test_on_the_standby_site_litigation_serves_and_the_chain_waits_for_promotion(estate):
+    """The standby site's database is a physical standby: litigation serves reads from it
+    (so `lab apps` waits for its replicas), the chain needs a writable database."""
+    assert not platform.warm_standby(estate, "standby", "litigation")
+    assert platform.warm_standby(estate, "standby", "chain")
+    assert not platform.warm_standby(estate, "primary", "chain")

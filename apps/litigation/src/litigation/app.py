@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 import time
@@ -10,6 +11,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
@@ -39,7 +41,7 @@ from litigation.observability import Metrics, configure_logging
 from litigation.problems import PROBLEM_JSON, Problem
 from litigation.service import Services
 from litigation.settings import Settings, SettingsError
-from litigation.store.db import make_engine, make_sessions, migrate
+from litigation.store.db import CaseDatabase
 
 log = logging.getLogger("litigation.app")
 UPLOAD_SUFFIXES = ("/evidence", "/attachments")
@@ -82,6 +84,12 @@ class Guard:
             await send(message)
 
         try:
+            if method not in READS and _read_only(scope):
+                retry = str(max(1, round(self.settings.db_probe_interval_s)))
+                await problem_response(_READ_ONLY, path, {"Retry-After": retry})(
+                    scope, receive, send_wrapper
+                )
+                return
             refusal = self._refuse(scope, method, limit, upload)
             if refusal is not None:
                 await problem_response(refusal, path)(scope, receive, send_wrapper)
@@ -149,6 +157,24 @@ class Guard:
         return None
 
 
+READS = ("GET", "HEAD", "OPTIONS")
+_READ_ONLY = Problem(
+    503,
+    "site.read_only",
+    "Service unavailable",
+    "this site's case database is a read-only copy (the standby site): cases can be read"
+    " here but not changed; nothing was changed. Use the court's main entry, or retry once"
+    " the sites have switched",
+)
+
+
+def _read_only(scope: Scope) -> bool:
+    """Whether the app behind this middleware serves from a read-only copy right now."""
+    app = scope.get("app")
+    svc = getattr(getattr(app, "state", None), "services", None)
+    return bool(svc is not None and svc.read_only)
+
+
 def _has(scope: Scope, header: bytes) -> bool:
     return any(k.lower() == header for k, _ in scope["headers"])
 
@@ -181,11 +207,14 @@ def _validation_problem(exc: RequestValidationError) -> Problem:
 
 
 def build_services(settings: Settings, metrics: Metrics) -> Services:
-    engine = make_engine(settings.database_url, settings.db_pool_size, settings.db_max_overflow)
     return Services(
         settings=settings,
-        engine=engine,
-        sessions=make_sessions(engine),
+        database=CaseDatabase(
+            settings.database_url,
+            settings.db_pool_size,
+            settings.db_max_overflow,
+            settings.db_probe_interval_s,
+        ),
         blobs=Blobs(
             settings.s3_endpoint_url,
             settings.s3_bucket,
@@ -208,30 +237,44 @@ def build_services(settings: Settings, metrics: Metrics) -> Services:
     )
 
 
+async def _look_for_leader(svc: Services) -> None:
+    """While the case database is a read-only copy, look for a writable leader (the
+    standby cluster promoted by a switch of sites) and take writes once there is one."""
+    while svc.read_only:
+        await asyncio.sleep(svc.settings.db_probe_interval_s)
+        await run_in_threadpool(svc.database.probe)
+
+
 def create_app(settings: Settings, *, access_log: bool = True) -> FastAPI:
     metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         svc = build_services(settings, metrics)
+        prober: asyncio.Task[None] | None = None
         try:
-            before, after = migrate(svc.engine)
+            before, after = svc.database.open()
             app.state.services = svc
+            if svc.read_only:
+                prober = asyncio.create_task(_look_for_leader(svc))
             log.info(
                 "litigation service started",
                 extra={
                     "court": settings.court_name,
                     "schema_from": before,
                     "schema": after,
+                    "read_only": svc.read_only,
                     "bucket": settings.s3_bucket,
                     "templates": sorted(svc.templates),
                 },
             )
             yield
         finally:
+            if prober is not None:
+                prober.cancel()
             app.state.services = None
             svc.chain.close()
-            svc.engine.dispose()
+            svc.database.dispose()
 
     app = FastAPI(
         title="courtcloud litigation",

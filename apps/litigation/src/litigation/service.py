@@ -18,14 +18,14 @@ from litigation.domain.documents import Template
 from litigation.domain.roles import Actor
 from litigation.observability import Metrics
 from litigation.settings import Settings
+from litigation.store.db import CaseDatabase
 from litigation.store.models import Account, AuditEvent
 
 
 @dataclass
 class Services:
     settings: Settings
-    engine: Engine
-    sessions: sessionmaker[Session]
+    database: CaseDatabase
     blobs: Blobs
     chain: ChainClient
     verifier: TokenVerifier
@@ -33,6 +33,19 @@ class Services:
     metrics: Metrics
     _known: OrderedDict[tuple[str, str, tuple[str, ...]], None] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def engine(self) -> Engine:
+        return self.database.engine
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        """Sessions on the database as it is now (a standby copy, or the writable leader)."""
+        return self.database.sessions
+
+    @property
+    def read_only(self) -> bool:
+        return self.database.read_only
 
     @property
     def tz(self) -> ZoneInfo:
@@ -44,6 +57,8 @@ class Services:
         Accounts already seen with the same name and roles are not written again.
         """
         key = (actor.subject, actor.name, tuple(actor.role_names()))
+        if self.read_only:
+            return  # a standby copy: recorded where the account next signs in on a leader
         with self._lock:
             if key in self._known:
                 self._known.move_to_end(key)

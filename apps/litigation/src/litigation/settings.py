@@ -31,6 +31,8 @@ class Settings(BaseModel):
     ]
     db_pool_size: Annotated[int, Field(ge=1, le=100)] = 5
     db_max_overflow: Annotated[int, Field(ge=0, le=100)] = 5
+    # On a read-only copy (the standby site), how often to look for a writable leader.
+    db_probe_interval_s: Annotated[float, Field(ge=0.5, le=300)] = 5.0
     s3_endpoint_url: Annotated[str, Field(min_length=1, description="S3 endpoint (RGW)")]
     s3_bucket: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")]
     s3_region: str = "us-east-1"

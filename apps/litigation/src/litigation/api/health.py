@@ -1,4 +1,5 @@
-"""Liveness, readiness (database at the newest migration, bucket, chain) and metrics."""
+"""Liveness, readiness (database at the newest migration, bucket, and the chain unless the
+database is a read-only copy) and metrics."""
 
 from __future__ import annotations
 
@@ -46,11 +47,15 @@ def _check(svc: Services) -> dict[str, Any]:
         svc.blobs.ready()
     except StorageUnavailable as exc:
         raise Problem(503, "health.storage_unavailable", "Service unavailable", str(exc)) from None
+    if svc.read_only:
+        # A standby site's copy serves reads; registering evidence on the chain waits for
+        # the switch (the standby's chain node is a warm standby on the same copy).
+        return {"status": "ready", "schema": revision, "mode": "read-only"}
     try:
         svc.chain.ready()
     except ChainUnavailable as exc:
         raise Problem(503, "health.chain_unavailable", "Service unavailable", str(exc)) from None
-    return {"status": "ready", "schema": revision}
+    return {"status": "ready", "schema": revision, "mode": "read-write"}
 
 
 @router.get(
