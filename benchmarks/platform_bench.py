@@ -6,9 +6,12 @@
   hosts and app pods apart;
 - requests per second for a court's mix (4 case reads to 1 filing) through the primary
   site's entry (edge: TLS, WAF, then a worker's ingress: TLS, then the replica), beside the
-  same mix sent straight to a litigation replica on a worker (plain HTTP from the other
-  worker, as the ingress itself reaches it): the cost of the edge tier and the ingress as a
-  ratio. Load comes from locust and goes only to the lab's own containers.
+  same mix sent straight to the site's litigation replicas on the workers (plain HTTP from a
+  worker, as the ingress itself reaches them): the cost of the edge tier and the ingress as
+  a ratio. The load through the entry comes from 16 client addresses (extra addresses of
+  this machine on the edge zone's bridge, removed afterwards), since the edge limits each
+  client to 20 requests/s; the one-address run is printed beside it. Load comes from locust
+  and goes only to the lab's own containers.
 
 Prints a table and writes benchmarks/results/platform.json. Needs the lab up with its apps
 (`courtcloud lab up`), or `--up`. Run as root:
@@ -25,6 +28,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -103,35 +108,49 @@ FILING = {
 }
 
 
-def run_locust(base_url: str, host_header: str | None, ca: str | None, token: str,
-               seconds: float, users: int) -> dict:
-    """The court's mix against one base URL, in this process; returns locust's totals."""
+def run_locust(base_urls: list[str], host_header: str | None, ca: str | None, token: str,
+               seconds: float, users: int, sources: list[str] | None = None) -> dict:
+    """The court's mix in this process, user i against base_urls[i % n] and, when sources
+    are given, from the client address sources[i % m]; returns locust's totals."""
+    import itertools
+
     import gevent
     from locust import HttpUser, between, task
     from locust.env import Environment
     from requests.adapters import HTTPAdapter
 
-    class SniAdapter(HTTPAdapter):
+    class ClientAdapter(HTTPAdapter):
         """TLS to an address, verified as the published name (what a browser does after
-        DNS), without touching this machine's name resolution."""
+        DNS), without touching this machine's name resolution; from one client address."""
+
+        def __init__(self, source: str | None) -> None:
+            self.source = source
+            super().__init__()
 
         def init_poolmanager(self, *args, **kwargs):
             if host_header:
                 kwargs["server_hostname"] = host_header
                 kwargs["assert_hostname"] = host_header
+            if self.source:
+                kwargs["source_address"] = (self.source, 0)
             super().init_poolmanager(*args, **kwargs)
 
     headers = {"Authorization": f"Bearer {token}"}
     if host_header:
         headers["Host"] = host_header
+    numbering = itertools.count()
 
     class Litigant(HttpUser):
-        host = base_url
+        host = base_urls[0]
         wait_time = between(0, 0)
 
         def on_start(self) -> None:
+            i = next(numbering)
+            self.client.base_url = base_urls[i % len(base_urls)]
+            adapter = ClientAdapter(sources[i % len(sources)] if sources else None)
+            self.client.mount("https://", adapter)
+            self.client.mount("http://", adapter)
             if ca:
-                self.client.mount("https://", SniAdapter())
                 self.client.verify = ca
             self.client.headers.update(headers)
             r = self.client.post("/v1/cases", json=FILING, name="POST /v1/cases")
@@ -154,15 +173,55 @@ def run_locust(base_url: str, host_header: str | None, ca: str | None, token: st
     gevent.sleep(seconds)
     runner.quit()
     total = env.stats.total
+    refused = _refused(env)
     return {"requests": total.num_requests, "failures": total.num_failures,
+            "refused_429": refused,
             "rps": round(total.num_requests / seconds, 1),
             "p50_ms": total.get_response_time_percentile(0.5),
             "p95_ms": total.get_response_time_percentile(0.95)}
 
 
+def _refused(env) -> int:
+    """Requests the edge refused with 429 (locust records them as errors: 'HTTPError(429 ...')."""
+    return sum(e.occurrences for e in env.stats.errors.values() if "429" in str(e.error))
+
+
 def worker_pid(container: str) -> str:
     return subprocess.run(["podman", "inspect", "--format", "{{.State.Pid}}", container],
                           capture_output=True, text=True, check=True).stdout.strip()
+
+
+CLIENTS = 16  # client addresses the entry's load comes from (the edge limits each one)
+
+
+@contextmanager
+def client_addresses(estate, count: int) -> Iterator[list[str]]:
+    """Extra addresses for this machine on the primary edge zone's bridge, so that the load
+    through the entry comes from many clients (the edge's per-client limit, 20 requests/s,
+    would otherwise cap one client), taken from the top of the zone's range, which the lab
+    gives no host; removed afterwards."""
+    from courtcloud.lab.plan import lab_plan
+
+    plan = lab_plan(estate)
+    net = next(n for n in plan.networks if n.site == "primary" and n.zone == "edge")
+    subnet = net.subnet
+    taken = {a for h in plan.hosts for _, a in h.networks}
+    addresses = [str(a) for a in list(subnet.hosts())[::-1][:count + 8] if str(a) not in taken]
+    addresses = addresses[:count]
+    bridge = json.loads(subprocess.run(["podman", "network", "inspect", net.name],
+                                       capture_output=True, text=True, check=True).stdout)
+    device = bridge[0]["network_interface"]
+    added = []
+    try:
+        for a in addresses:
+            subprocess.run(["ip", "addr", "add", f"{a}/32", "dev", device], check=True,
+                           capture_output=True)
+            added.append(a)
+        yield addresses
+    finally:
+        for a in added:
+            subprocess.run(["ip", "addr", "del", f"{a}/32", "dev", device], check=False,
+                           capture_output=True)
 
 
 def load(seconds: float, users: int) -> dict:
@@ -174,13 +233,16 @@ def load(seconds: float, users: int) -> dict:
     token = _token("party", f"bench-{uuid.uuid4().hex[:8]}")
     ca = str(STATE / "pki" / "primary" / "ca.crt")
     ssl.create_default_context(cafile=ca)  # fail early if the CA is missing
-    entry = run_locust(f"https://{entry_address(primary)}", name, ca, token, seconds, users)
-    # Straight to the replica on node-2, from node-1's network (the ingress-to-replicas flow).
+    entry_url = [f"https://{entry_address(primary)}"]
+    one_client = run_locust(entry_url, name, ca, token, seconds, users)
+    with client_addresses(estate, CLIENTS) as sources:
+        entry = run_locust(entry_url, name, ca, token, seconds, users, sources)
+    # Straight to the primary's replicas (users split between them), from node-1's network
+    # namespace (the ingress-to-replicas flow), plain HTTP as the ingress reaches them.
     pods = json.loads((STATE / "pods.json").read_text())
-    replica = next(p for p in pods if p["site"] == "primary" and p["app"] == "litigation"
-                   and p["worker"].endswith("node-2"))
-    direct_url = f"http://{replica['worker_address']}:{replica['port']}"
-    args = json.dumps({"base_url": direct_url, "host_header": None, "ca": None, "token": token,
+    replicas = [f"http://{p['worker_address']}:{p['port']}" for p in pods
+                if p["site"] == "primary" and p["app"] == "litigation"]
+    args = json.dumps({"base_urls": replicas, "host_header": None, "ca": None, "token": token,
                        "seconds": seconds, "users": users})
     proc = subprocess.run(
         ["nsenter", f"--net=/proc/{worker_pid('cc-primary-node-1')}/ns/net", "--",
@@ -190,7 +252,9 @@ def load(seconds: float, users: int) -> dict:
         sys.exit(f"direct load failed: {proc.stderr[-2000:]}")
     direct = json.loads(proc.stdout.strip().splitlines()[-1])
     return {"users": users, "seconds": seconds, "mix": "4 reads : 1 filing",
-            "through_entry": entry, "direct_to_replica": direct,
+            "clients": CLIENTS, "replicas": len(replicas),
+            "through_entry_one_client": one_client,
+            "through_entry": entry, "direct_to_replicas": direct,
             "entry_over_direct_rps": round(entry["rps"] / direct["rps"], 3)
             if direct["rps"] else None}
 
@@ -220,12 +284,13 @@ def main() -> None:
     print(f"memory: hosts {mem['hosts_mb']:.0f} MB + pods {mem['pods_mb']:.0f} MB = "
           f"{mem['total_mb']:.0f} MB")
     lo = result["load"]
-    print(f"{'path':<20} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'failed':>8}")
-    for label, key in (("through the entry", "through_entry"), ("direct to replica",
-                                                                 "direct_to_replica")):
+    print(f"{'path':<34} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'failed':>8} {'429':>6}")
+    for label, key in (("entry, one client address", "through_entry_one_client"),
+                       (f"entry, {lo['clients']} client addresses", "through_entry"),
+                       (f"direct to the {lo['replicas']} replicas", "direct_to_replicas")):
         row = lo[key]
-        print(f"{label:<20} {row['rps']:>8} {row['p50_ms']:>8} {row['p95_ms']:>8} "
-              f"{row['failures']:>8}")
+        print(f"{label:<34} {row['rps']:>8} {row['p50_ms']:>8} {row['p95_ms']:>8} "
+              f"{row['failures']:>8} {row['refused_429']:>6}")
     print(f"entry / direct (req/s): {lo['entry_over_direct_rps']}")
 
 
