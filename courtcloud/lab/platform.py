@@ -273,25 +273,45 @@ def _netns(pid: int) -> int | None:
         return None
 
 
-def pod_action(spec: PodSpec, image_id: str) -> str | None:
-    """What the pod needs: create, recreate (changed, or cut off from a restarted worker),
-    restart (it exited), wait (its worker is down), or nothing."""
-    worker_pid = _running_pid(spec.worker) if exists("container", spec.worker) else None
-    info = _inspect(spec.container) if exists("container", spec.container) else None
-    if info is None:
+@dataclass(frozen=True)
+class Seen:
+    """One container as a single `podman ps -a` listed it."""
+
+    pid: int  # 0 unless it runs
+    labels: dict[str, str]
+
+
+def containers_now() -> dict[str, Seen]:
+    """Every container by name, from one `podman ps -a` (the node agent's round and a
+    convergence read all pods and workers at once: one podman process, not four per pod,
+    which on 2 cores took a core from everything else the lab runs)."""
+    seen = {}
+    for c in podman_json("ps", "-a"):
+        running = c.get("State") == "running" and Path(f"/proc/{c.get('Pid', 0)}").exists()
+        for name in c.get("Names") or []:
+            seen[name] = Seen(int(c.get("Pid") or 0) if running else 0, c.get("Labels") or {})
+    return seen
+
+
+def pod_action(spec: PodSpec, image_id: str, seen: dict[str, Seen]) -> str | None:
+    """What the pod needs, from the containers as `seen`: create, recreate (changed, or cut
+    off from a restarted worker), restart (it exited), wait (its worker is down), or nothing."""
+    worker = seen.get(spec.worker)
+    worker_pid = worker.pid if worker is not None and worker.pid else None
+    pod = seen.get(spec.container)
+    if pod is None:
         return "create" if worker_pid else "wait"
-    labels = info["Config"].get("Labels") or {}
-    if labels.get(LABEL) != spec.estate:
+    if pod.labels.get(LABEL) != spec.estate:
         raise LabError(f"container {spec.container} exists but is not the lab's: remove or "
                        "rename it")
     if worker_pid is None:
         return "wait"
-    if labels.get(RECIPE) != spec.recipe or labels.get("io.courtcloud.image") != image_id:
+    if (pod.labels.get(RECIPE) != spec.recipe
+            or pod.labels.get("io.courtcloud.image") != image_id):
         return "recreate"
-    pid = info["State"].get("Pid", 0) if info["State"].get("Running") else 0
-    if not pid:
+    if not pod.pid:
         return "restart"  # it exited (crashed, or stopped with its worker)
-    if _netns(pid) != _netns(worker_pid):
+    if _netns(pod.pid) != _netns(worker_pid):
         return "recreate"  # its worker was restarted: it sits in a namespace no one routes
     return None
 
@@ -306,11 +326,16 @@ def apply(spec: PodSpec, action: str, image_id: str) -> str:
 
 
 def image_ids(specs: list[PodSpec]) -> dict[str, str]:
+    """The short id of each pod's image, from one `podman images`."""
+    have = {}
+    for image in podman_json("images"):
+        for name in (image.get("Names") or []) + (image.get("RepoTags") or []):
+            have[name] = str(image["Id"])[:12]
     ids = {}
     for image in sorted({s.image for s in specs}):
-        if not exists("image", image):
+        if image not in have:
             raise LabError(f"image {image} is missing: `courtcloud lab images` builds it")
-        ids[image] = podman_json("image", "inspect", image)[0]["Id"][:12]
+        ids[image] = have[image]
     return ids
 
 
@@ -327,8 +352,9 @@ def converge_pods(specs: list[PodSpec], log: Callable[[str], None]) -> list[str]
                 remove_containers(name)
                 changed.append(f"removed pod {name}")
     ids = image_ids(specs)
+    seen = containers_now()
     for spec in specs:
-        action = pod_action(spec, ids[spec.image])
+        action = pod_action(spec, ids[spec.image], seen)
         if action == "wait":
             log(f"{spec.container}: worker {spec.worker} is not running; the node agent starts "
                 "the pod when it is")
@@ -625,8 +651,9 @@ def run_agent(directory: Path, period_s: float = AGENT_PERIOD_S,
                 say("forwarding on again between the lab's zones (a host on them restarted)")
             specs = read_pods_file(directory)
             ids = image_ids(specs) if specs else {}
+            seen = containers_now() if specs else {}
             for spec in specs:
-                action = pod_action(spec, ids[spec.image])
+                action = pod_action(spec, ids[spec.image], seen)
                 now = time.monotonic()
                 if action == "restart":
                     if not backoff.may_restart(spec.container, now):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import os
 from pathlib import Path
 
 import pytest
@@ -171,3 +172,41 @@ def test_a_pod_removed_while_it_is_looked_at_is_not_running(monkeypatch):
     monkeypatch.setattr(platform, "podman_json", inspect)
     with pytest.raises(LabError, match="inspect"):
         platform._running_pid("cc-primary-chain-1")
+
+
+def test_what_a_pod_needs_is_read_from_one_listing_of_the_containers():
+    """The node agent's round reads every pod and worker from one `podman ps -a`; each state
+    a pod can be in leads to its action."""
+    from courtcloud.lab import platform
+    from courtcloud.lab.podman import LABEL, RECIPE, LabError
+
+    spec = _specs()[0]
+    mine = {LABEL: spec.estate, RECIPE: spec.recipe, "io.courtcloud.image": "img1"}
+    up = os.getpid()  # a live process: its network namespace stands for the worker's
+    worker = platform.Seen(up, {LABEL: spec.estate})
+    assert platform.pod_action(spec, "img1", {}) == "wait"
+    assert platform.pod_action(spec, "img1", {spec.worker: worker}) == "create"
+    seen = {spec.worker: worker, spec.container: platform.Seen(up, mine)}
+    assert platform.pod_action(spec, "img1", seen) is None
+    assert platform.pod_action(spec, "img2", seen) == "recreate"  # a new image
+    seen[spec.container] = platform.Seen(0, mine)
+    assert platform.pod_action(spec, "img1", seen) == "restart"  # it exited
+    seen[spec.worker] = platform.Seen(0, {LABEL: spec.estate})
+    assert platform.pod_action(spec, "img1", seen) == "wait"  # its worker is down
+    seen[spec.container] = platform.Seen(up, {LABEL: "someone-else"})
+    with pytest.raises(LabError, match="not the lab's"):
+        platform.pod_action(spec, "img1", seen)
+
+
+def test_one_listing_of_images_gives_every_pods_image(monkeypatch):
+    from courtcloud.lab import platform
+    from courtcloud.lab.podman import LabError
+
+    specs = _specs()
+    images = sorted({s.image for s in specs})
+    monkeypatch.setattr(platform, "podman_json", lambda *a: [
+        {"Id": f"{i:02d}" + "ab" * 20, "Names": [name]} for i, name in enumerate(images)])
+    assert platform.image_ids(specs) == {n: f"{i:02d}" + "ab" * 5 for i, n in enumerate(images)}
+    monkeypatch.setattr(platform, "podman_json", lambda *a: [])
+    with pytest.raises(LabError, match="is missing"):
+        platform.image_ids(specs)
