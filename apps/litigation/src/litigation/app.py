@@ -210,10 +210,7 @@ def build_services(settings: Settings, metrics: Metrics) -> Services:
     return Services(
         settings=settings,
         database=CaseDatabase(
-            settings.database_url,
-            settings.db_pool_size,
-            settings.db_max_overflow,
-            settings.db_probe_interval_s,
+            settings.database_url, settings.db_pool_size, settings.db_max_overflow
         ),
         blobs=Blobs(
             settings.s3_endpoint_url,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from importlib import resources
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -112,22 +111,18 @@ class CaseDatabase:
     On the primary site the URL leads to the cluster's leader and the service runs as
     usual (migrating at start). On the standby site every member is a read-only copy
     (a physical standby cluster): the service then serves reads from whichever member
-    answers and refuses changes, instead of failing to start; it looks for a writable
-    leader every ``probe_interval_s`` and, once the cluster is promoted, migrates and
-    takes writes, with no restart.
+    answers and refuses changes, instead of failing to start; :meth:`probe` (which the app
+    calls every few seconds) looks for a writable leader and, once the cluster is promoted,
+    migrates and takes writes, with no restart.
     """
 
-    def __init__(
-        self, url: str, pool_size: int, max_overflow: int, probe_interval_s: float = 5.0
-    ) -> None:
+    def __init__(self, url: str, pool_size: int, max_overflow: int) -> None:
         self.url, self.read_url = url, any_server(url)
         self.pool_size, self.max_overflow = pool_size, max_overflow
-        self.probe_interval_s = probe_interval_s
         self.engine = make_engine(url, pool_size, max_overflow)
         self.sessions = make_sessions(self.engine)
         self.read_only = False
         self._spare: Engine | None = None  # the writable engine while reading from a copy
-        self._next_probe = 0.0
         self._lock = threading.Lock()
 
     def open(self) -> tuple[str | None, str | None]:
@@ -160,7 +155,6 @@ class CaseDatabase:
                 f" needs {head_revision()}: start it where the leader is writable first"
             )
         self.engine, self.sessions, self.read_only = copy, make_sessions(copy), True
-        self._next_probe = time.monotonic() + self.probe_interval_s
         log.warning(
             "the case database is a read-only copy: serving reads, refusing changes",
             extra={"schema": revision},
@@ -168,14 +162,13 @@ class CaseDatabase:
         return revision, revision
 
     def probe(self) -> bool:
-        """While read-only, look for a writable leader (at most every probe_interval_s);
+        """While read-only, look for a writable leader (the app asks every few seconds);
         when there is one, migrate and take writes. Returns whether writes are taken."""
         if not self.read_only:
             return True
         with self._lock:
-            if not self.read_only or time.monotonic() < self._next_probe:
-                return not self.read_only
-            self._next_probe = time.monotonic() + self.probe_interval_s
+            if not self.read_only:
+                return True
             writable = self._spare or self.engine
             try:
                 if is_read_only(writable):
