@@ -427,9 +427,12 @@ def warm_package_indexes(estate: Estate, say: Callable[[str], None]) -> bool:
 
 # What a stopped run leaves on the hosts: its module processes (a task runs as `sh -c 'echo
 # BECOME-SUCCESS-...; python3'` under sudo) and apt's download methods, which hold the package
-# lists' lock that the next run's package tasks would wait on. The bracket keeps pgrep from
-# matching this script's own command line.
-_STRANDED = ("pkill -KILL -f '^/usr/lib/apt/methods/'; "
+# lists' lock that the next run's package tasks would wait on. An update cut short leaves
+# lists that are incomplete but new, which the roles' cache_valid_time would trust ("No
+# package matching 'nginx'", seen in a rehearsal): they are dated 1970 so the next run
+# fetches them again. The bracket keeps pgrep from matching this script's own command line.
+_STRANDED = ("if pkill -KILL -f '^/usr/lib/apt/methods/'; then touch -d @0 /var/lib/apt/lists;"
+             " rm -f /var/lib/apt/periodic/update-success-stamp; fi; "
              "for p in $(pgrep -f 'BECOME-SUCCES[S]'); do pkill -KILL -P \"$p\"; "
              "kill -KILL \"$p\"; done; true")
 
@@ -441,6 +444,23 @@ def stop_stranded_tasks(estate: Estate) -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(lambda c: podman("exec", c, "sh", "-c", _STRANDED, check=False,
                                        timeout=60), hosts))
+
+
+STRATEGY = "linear"
+
+
+def strategy_env(strategy: str) -> dict[str, str]:
+    """The environment that makes ansible-playbook use ``strategy``: Ansible's own, or
+    Mitogen's (``mitogen_linear``, ``mitogen_free``), whose plugins live in its package."""
+    if not strategy.startswith("mitogen"):
+        return {"ANSIBLE_STRATEGY": strategy}
+    try:
+        import ansible_mitogen
+    except ImportError as exc:
+        raise LabError(f"COURTCLOUD_ANSIBLE_STRATEGY={strategy} needs Mitogen: "
+                       "pip install -r requirements/ansible.txt") from exc
+    plugins = Path(ansible_mitogen.__file__).parent / "plugins" / "strategy"
+    return {"ANSIBLE_STRATEGY": strategy, "ANSIBLE_STRATEGY_PLUGINS": str(plugins)}
 
 
 def configure(estate: Estate, project_dir: Path, playbook: str, extra: list[str],
@@ -463,6 +483,7 @@ def configure(estate: Estate, project_dir: Path, playbook: str, extra: list[str]
     # Every run's tasks, with their times and hosts, stay in the lab's log after the terminal
     # has scrolled them away (a run that was stopped can be read back to where it stopped).
     env.setdefault("ANSIBLE_LOG_PATH", str(directory / "log" / "ansible.log"))
+    env.update(strategy_env(os.environ.get("COURTCLOUD_ANSIBLE_STRATEGY", STRATEGY)))
     (directory / "log").mkdir(parents=True, exist_ok=True)
     command = ["ansible-playbook", "-i", str(inventory), str(project_dir / playbook), *extra]
     warm_package_indexes(estate, lambda m: print(m, file=sys.stderr))

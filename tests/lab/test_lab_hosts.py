@@ -251,6 +251,30 @@ def test_tasks_a_stopped_run_left_on_a_host_are_ended(lab_up, lab_plan_, lab_est
     while host_run(host, "sh", "-c", stranded).returncode != 0:
         assert time.monotonic() < deadline, "the stranded task never started"
         time.sleep(0.5)
+    lists_before = host_run(host, "stat", "-c", "%Y", "/var/lib/apt/lists").stdout.strip()
     lab.stop_stranded_tasks(lab_estate)
     assert host_run(host, "sh", "-c", stranded).returncode == 1, "a stranded task survived"
     assert host_run(host, "systemctl", "is-active", "ssh").stdout.strip() == "active"
+    # No apt download was cut short here: the package lists keep their date.
+    assert host_run(host, "stat", "-c", "%Y", "/var/lib/apt/lists").stdout.strip() == lists_before
+
+
+def test_an_update_cut_short_leaves_its_lists_to_be_fetched_again(lab_up, lab_plan_, lab_estate):
+    """apt's download method hung (as behind a proxy that answered an error) and ended by
+    the cleanup after a stopped run: the lists it left are dated 1970, so the roles'
+    cache_valid_time fetches them again instead of trusting an incomplete set."""
+    from courtcloud.lab import lab
+
+    host = next(h for h in lab_plan_.hosts if h.hostname == "standby-ops-1").container
+    # A stand-in for the hung method: a process whose command line is apt's http method.
+    subprocess.run(["podman", "exec", "-d", host, "bash", "-c",
+                    "exec -a /usr/lib/apt/methods/http sleep 600"], check=True,
+                   capture_output=True)
+    hung = "pgrep -f '^/usr/lib/apt/methods/htt[p]'"
+    deadline = time.monotonic() + 20
+    while host_run(host, "sh", "-c", hung).returncode != 0:
+        assert time.monotonic() < deadline, "the stand-in never started"
+        time.sleep(0.5)
+    lab.stop_stranded_tasks(lab_estate)
+    assert host_run(host, "sh", "-c", hung).returncode == 1
+    assert host_run(host, "stat", "-c", "%Y", "/var/lib/apt/lists").stdout.strip() == "0"
