@@ -8,6 +8,7 @@ roles on the same lab in the same run ("before"), so that the ratio holds on a n
 
 Run as root on the lab (`courtcloud lab up` first):
     .venv/bin/python benchmarks/site_bench.py converged [--before REV] [--limit HOSTS]
+        [--strategies linear,mitogen_linear]
     .venv/bin/python benchmarks/site_bench.py warm|cold
 Prints a table and writes benchmarks/results/site-<kind>.json. `--before REV` runs the
 converged playbook from a git worktree of REV, then from this tree, on the same hosts: the
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -59,22 +61,25 @@ def parse(output: str) -> dict:
             "plays": plays, "slowest": slowest}
 
 
-def run(args: list[str], cwd: Path, label: str) -> tuple[float, str, str]:
+def run(args: list[str], cwd: Path, label: str,
+        strategy: str | None = None) -> tuple[float, str, str]:
     print(f"{label}: {' '.join(args[2:])} ...", file=sys.stderr, flush=True)
+    env = {**os.environ, **({"COURTCLOUD_ANSIBLE_STRATEGY": strategy} if strategy else {})}
     start = time.monotonic()
     proc = subprocess.run([sys.executable, "-m", "courtcloud", *args], cwd=cwd, text=True,
-                          capture_output=True, check=False)
+                          capture_output=True, check=False, env=env)
     wall = time.monotonic() - start
     if proc.returncode != 0:
         sys.exit(f"{label} failed ({wall:.0f} s):\n{proc.stdout[-3000:]}{proc.stderr[-1500:]}")
     return wall, proc.stdout, proc.stderr
 
 
-def configure(project: Path, limit: str | None, label: str) -> dict:
+def configure(project: Path, limit: str | None, label: str,
+              strategy: str | None = None) -> dict:
     args = ["lab", "configure", "--project-dir", str(project)]
     if limit:
         args += ["--limit", limit]
-    wall, out, err = run(args, project, label)
+    wall, out, err = run(args, project, label, strategy)
     return {"seconds": round(wall, 1), **parse(out + err)}
 
 
@@ -115,6 +120,9 @@ def main() -> None:
     parser.add_argument("--limit", help="only these hosts (converged runs)")
     parser.add_argument("--before", metavar="REV",
                         help="converged: also run REV's roles first, on the same hosts")
+    parser.add_argument("--strategies", metavar="A,B",
+                        help="converged: one run per Ansible strategy, back to back (e.g. "
+                             "linear,mitogen_linear: Ansible's own beside Mitogen's)")
     options = parser.parse_args()
 
     results: dict[str, dict] = {}
@@ -132,7 +140,12 @@ def main() -> None:
                     subprocess.run(["git", "-C", str(PROJECT), "worktree", "remove", "--force",
                                     str(tree)], check=False, capture_output=True)
             configure(PROJECT, options.limit, "after, settle")
-        results["converged"] = configure(PROJECT, options.limit, "converged")
+        if options.strategies:
+            for strategy in options.strategies.split(","):
+                results[strategy] = configure(PROJECT, options.limit, f"converged, {strategy}",
+                                              strategy)
+        else:
+            results["converged"] = configure(PROJECT, options.limit, "converged")
     else:
         remake_hosts(server_image=options.kind == "cold")
         # --json: the summary on stdout, the playbook's output on stderr.
@@ -141,10 +154,15 @@ def main() -> None:
         results[options.kind] = {"seconds": round(wall, 1), **parse(err),
                                  "lab_up_steps_s": json.loads(out).get("timings_s", {})}
     print_table(results)
-    if "before" in results:
+    if "before" in results and "converged" in results:
         ratio = round(results["before"]["seconds"] / results["converged"]["seconds"], 2)
         print(f"\nbefore / after (converged): {ratio}x")
         results["ratio_before_after"] = ratio
+    if options.strategies and len(options.strategies.split(",")) == 2:
+        first, second = options.strategies.split(",")
+        ratio = round(results[first]["seconds"] / results[second]["seconds"], 2)
+        print(f"\n{first} / {second} (converged): {ratio}x")
+        results[f"ratio_{first}_over_{second}"] = ratio
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"site-{options.kind}.json"
     path.write_text(json.dumps(results, indent=2) + "\n")

@@ -23,11 +23,13 @@ def estate(tmp_path, monkeypatch):
     return model
 
 
-def _playbook_exits(monkeypatch, rc: int) -> list[list[str]]:
+def _playbook_exits(monkeypatch, rc: int, envs: list | None = None) -> list[list[str]]:
     ran: list[list[str]] = []
 
     def run(command, **kwargs):
         ran.append(command)
+        if envs is not None:
+            envs.append(kwargs["env"])
         return rc
 
     monkeypatch.setattr(lab, "run_watched", run)
@@ -119,3 +121,40 @@ def test_a_failed_fetch_is_said_and_the_run_goes_on(estate, monkeypatch, result,
 def test_no_running_host_fetches_nothing(estate, monkeypatch):
     calls = _lab_with(monkeypatch, [], subprocess.CompletedProcess([], 0, "", ""))
     assert lab.warm_package_indexes(estate, print) is False and calls == []
+
+
+# -- the strategy the playbook runs with ------------------------------------------------------
+def test_ansibles_own_strategy_needs_no_plugin_path():
+    assert lab.strategy_env("linear") == {"ANSIBLE_STRATEGY": "linear"}
+
+
+def test_mitogens_strategy_comes_with_its_plugins_from_its_package():
+    env = lab.strategy_env("mitogen_linear")
+    assert env["ANSIBLE_STRATEGY"] == "mitogen_linear"
+    assert (Path(env["ANSIBLE_STRATEGY_PLUGINS"]) / "mitogen_linear.py").is_file()
+
+
+def test_mitogen_missing_is_named_with_the_install_command(monkeypatch):
+    import builtins
+
+    real = builtins.__import__
+
+    def no_mitogen(name, *args, **kwargs):
+        if name == "ansible_mitogen":
+            raise ImportError("No module named 'ansible_mitogen'")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_mitogen)
+    with pytest.raises(lab.LabError, match="requirements/ansible.txt"):
+        lab.strategy_env("mitogen_linear")
+
+
+def test_the_site_playbook_runs_with_mitogen_unless_told_otherwise(estate, monkeypatch):
+    envs: list[dict] = []
+    _playbook_exits(monkeypatch, 0, envs)
+    monkeypatch.delenv("COURTCLOUD_ANSIBLE_STRATEGY", raising=False)
+    lab.configure(estate, PROJECT, "playbooks/site.yml", [])
+    monkeypatch.setenv("COURTCLOUD_ANSIBLE_STRATEGY", "linear")
+    lab.configure(estate, PROJECT, "playbooks/site.yml", [])
+    assert [e["ANSIBLE_STRATEGY"] for e in envs] == ["mitogen_linear", "linear"]
+    assert "ANSIBLE_STRATEGY_PLUGINS" in envs[0] and "ANSIBLE_STRATEGY_PLUGINS" not in envs[1]
