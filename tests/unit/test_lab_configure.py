@@ -145,7 +145,7 @@ def test_mitogen_missing_is_named_with_the_install_command(monkeypatch):
         return real(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_mitogen)
-    with pytest.raises(lab.LabError, match="requirements/ansible.txt"):
+    with pytest.raises(lab.LabError, match=r"requirements/ansible\.txt"):
         lab.strategy_env("mitogen_linear")
 
 
