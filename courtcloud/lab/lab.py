@@ -426,15 +426,16 @@ def warm_package_indexes(estate: Estate, say: Callable[[str], None]) -> bool:
 
 
 # What a stopped run leaves on the hosts: its module processes (a task runs as `sh -c 'echo
-# BECOME-SUCCESS-...; python3'` under sudo) and apt's download methods, which hold the package
+# BECOME-SUCCESS-...; python3'` under sudo, or in Mitogen's interpreter under `sudo -p
+# mitogen-sudo-prompt:`) and apt's download methods, which hold the package
 # lists' lock that the next run's package tasks would wait on. An update cut short leaves
 # lists that are incomplete but new, which the roles' cache_valid_time would trust ("No
 # package matching 'nginx'", seen in a rehearsal): they are dated 1970 so the next run
 # fetches them again. The bracket keeps pgrep from matching this script's own command line.
 _STRANDED = ("if pkill -KILL -f '^/usr/lib/apt/methods/'; then touch -d @0 /var/lib/apt/lists;"
              " rm -f /var/lib/apt/periodic/update-success-stamp; fi; "
-             "for p in $(pgrep -f 'BECOME-SUCCES[S]'); do pkill -KILL -P \"$p\"; "
-             "kill -KILL \"$p\"; done; true")
+             "for p in $(pgrep -f 'BECOME-SUCCES[S]|mitogen-sudo-promp[t]'); do"
+             " pkill -KILL -P \"$p\"; kill -KILL \"$p\"; done; true")
 
 
 def stop_stranded_tasks(estate: Estate) -> None:
