@@ -398,6 +398,21 @@ def run_watched(command: list[str], *, cwd: Path, env: dict[str, str], stdout: A
                               f" was stopped as hung; its last line: {last or '(none)'}")
 
 
+LOG_KEEP_BYTES = 20 * 1024 * 1024  # a few site runs; the run before stays in <log>.1
+
+
+def rotate_log(log: Path, keep_bytes: int = LOG_KEEP_BYTES) -> bool:
+    """Start a new Ansible log once the current one passes keep_bytes, keeping the last
+    one as `<log>.1` (a site run writes a few MB; the log used to grow for ever)."""
+    try:
+        if log.stat().st_size <= keep_bytes:
+            return False
+    except OSError:
+        return False
+    log.replace(log.with_name(log.name + ".1"))
+    return True
+
+
 WARM_INDEX_TIMEOUT_S = 240.0
 
 
@@ -492,6 +507,7 @@ def configure(estate: Estate, project_dir: Path, playbook: str, extra: list[str]
     env.update(strategy_env(os.environ.get("COURTCLOUD_ANSIBLE_STRATEGY",
                                            STRATEGY if via == "ssh" else "linear")))
     (directory / "log").mkdir(parents=True, exist_ok=True)
+    rotate_log(Path(env["ANSIBLE_LOG_PATH"]))
     command = ["ansible-playbook", "-i", str(inventory), str(project_dir / playbook), *extra]
     warm_package_indexes(estate, lambda m: print(m, file=sys.stderr))
     try:

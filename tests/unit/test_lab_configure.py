@@ -158,3 +158,14 @@ def test_the_site_playbook_runs_with_mitogen_unless_told_otherwise(estate, monke
     lab.configure(estate, PROJECT, "playbooks/site.yml", [])
     assert [e["ANSIBLE_STRATEGY"] for e in envs] == ["mitogen_linear", "linear"]
     assert "ANSIBLE_STRATEGY_PLUGINS" in envs[0] and "ANSIBLE_STRATEGY_PLUGINS" not in envs[1]
+
+
+def test_the_ansible_log_is_rotated_past_its_size_keeping_the_last_one(tmp_path):
+    log = tmp_path / "ansible.log"
+    assert lab.rotate_log(log, keep_bytes=10) is False  # none yet
+    log.write_text("short\n")
+    assert lab.rotate_log(log, keep_bytes=10) is False and log.read_text() == "short\n"
+    log.write_text("a run that wrote more than ten bytes\n")
+    assert lab.rotate_log(log, keep_bytes=10) is True
+    assert not log.exists()
+    assert (tmp_path / "ansible.log.1").read_text().startswith("a run that")
