@@ -204,10 +204,8 @@ def client_addresses(estate, count: int) -> Iterator[list[str]]:
 
     plan = lab_plan(estate)
     net = next(n for n in plan.networks if n.site == "primary" and n.zone == "edge")
-    subnet = net.subnet
     taken = {a for h in plan.hosts for _, a in h.networks}
-    addresses = [str(a) for a in list(subnet.hosts())[::-1][:count + 8] if str(a) not in taken]
-    addresses = addresses[:count]
+    addresses = [str(a) for a in reversed(list(net.subnet.hosts())) if str(a) not in taken][:count]
     bridge = json.loads(subprocess.run(["podman", "network", "inspect", net.name],
                                        capture_output=True, text=True, check=True).stdout)
     device = bridge[0]["network_interface"]

@@ -413,6 +413,13 @@ def rotate_log(log: Path, keep_bytes: int = LOG_KEEP_BYTES) -> bool:
     return True
 
 
+def running_hosts(estate: Estate) -> list[str]:
+    """The lab's host containers that run now, in the plan's order."""
+    running = {c["Names"][0] for c in labelled("container", estate.name)
+               if c.get("State") == "running"}
+    return [h.container for h in lab_plan(estate).hosts if h.container in running]
+
+
 WARM_INDEX_TIMEOUT_S = 240.0
 
 
@@ -422,8 +429,7 @@ def warm_package_indexes(estate: Estate, say: Callable[[str], None]) -> bool:
     FreshIndexMaxAge) rather than making it refresh one file for many clients in the same
     second, which apt-cacher-ng 3.7 gets wrong. True if it worked; a failure is only said:
     the playbook's own package tasks then report what is wrong, host by host."""
-    running = {c["Names"][0] for c in podman_json("ps", "--filter", f"label={LABEL}={estate.name}")}
-    host = next((h.container for h in lab_plan(estate).hosts if h.container in running), None)
+    host = next(iter(running_hosts(estate)), None)
     if host is None:
         return False
     try:
@@ -455,11 +461,9 @@ _STRANDED = ("if pkill -KILL -f '^/usr/lib/apt/methods/'; then touch -d @0 /var/
 
 def stop_stranded_tasks(estate: Estate) -> None:
     """After a run was stopped as hung: end the tasks it left running on the hosts."""
-    running = {c["Names"][0] for c in podman_json("ps", "--filter", f"label={LABEL}={estate.name}")}
-    hosts = [h.container for h in lab_plan(estate).hosts if h.container in running]
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(lambda c: podman("exec", c, "sh", "-c", _STRANDED, check=False,
-                                       timeout=60), hosts))
+                                       timeout=60), running_hosts(estate)))
 
 
 # Mitogen's linear strategy: one Python per host for the whole run instead of a new one per

@@ -92,7 +92,8 @@ def _lab_with(monkeypatch, running: list[str], exec_result):
             raise exec_result
         return exec_result
 
-    monkeypatch.setattr(lab, "podman_json", lambda *a: [{"Names": [n]} for n in running])
+    monkeypatch.setattr(lab, "labelled", lambda kind, estate: [
+        {"Names": [n], "State": "running"} for n in running])
     monkeypatch.setattr(lab, "podman", fake_podman)
     return calls
 

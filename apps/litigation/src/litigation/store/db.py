@@ -117,7 +117,7 @@ class CaseDatabase:
     """
 
     def __init__(self, url: str, pool_size: int, max_overflow: int) -> None:
-        self.url, self.read_url = url, any_server(url)
+        self.read_url = any_server(url)
         self.pool_size, self.max_overflow = pool_size, max_overflow
         self.engine = make_engine(url, pool_size, max_overflow)
         self.sessions = make_sessions(self.engine)
