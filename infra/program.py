@@ -28,7 +28,13 @@ def main() -> None:
     except ModelError as error:
         raise StackModelError(error) from None
     cloud = CloudSettings.from_config()
-    kubeconfig = pulumi.Config("site-k8s").get_secret("kubeconfig")
+    k8s_config = pulumi.Config("site-k8s")
+    kubeconfig = k8s_config.get_secret("kubeconfig")
+    registry, digests = "", {}
+    if kubeconfig is not None:
+        # the apps stage pulls only from the court's registry, each image by its digest
+        registry = k8s_config.require("registry")
+        digests = k8s_config.get_object("images") or {}
     for site in loaded.sites:
         exports: dict[str, Any] = {"role": str(site.role)}
         built = OpenStackSite(site.name, SiteArgs(loaded.estate, site, cloud))
@@ -42,7 +48,8 @@ def main() -> None:
                 " `pulumi config set --secret site-k8s:kubeconfig \"$(cat KUBECONFIG)\"` and"
                 " `pulumi up` again")
         for cluster in site.kubernetes if kubeconfig is not None else []:
-            SiteApps(cluster.name, SiteAppsArgs(loaded.estate, site, cluster, kubeconfig),
+            SiteApps(cluster.name, SiteAppsArgs(loaded.estate, site, cluster, kubeconfig,
+                                                registry, digests),
                      pulumi.ResourceOptions(depends_on=[built]))
         if site.role is SiteRole.dr:
             # the vault and the court's DNS zone belong to the site's project too

@@ -37,7 +37,7 @@ def command(stacks: tuple[str, ...], estate: str, project_dir: Path, as_json: bo
     # Pulumi and the policy pack load here, so that `courtcloud --help` stays fast.
     from ..infra.engine import estate_of, run_estate
     from ..infra.report import plan_report
-    from ..infra.verdicts import evaluate
+    from ..infra.verdicts import evaluate, stack_policy_config
 
     project_dir = project_dir.resolve()
     if str(project_dir) not in sys.path:
@@ -62,7 +62,7 @@ def command(stacks: tuple[str, ...], estate: str, project_dir: Path, as_json: bo
             sys.exit(EXIT_BAD_INPUT)
     level = runs and next(iter(runs.values())).config.get("courtcloud:securityLevel", "3")
     verdicts = {name: evaluate(POLICIES, run.resources, name,
-                               {"securityLevel": int(level or 3)})
+                               stack_policy_config(project_dir, run, int(level or 3)))
                 for name, run in runs.items()}
     report = plan_report(runs, verdicts, estate)
     target = out or project_dir / DEFAULT_OUT / f"{'-'.join(stacks) or estate}.json"

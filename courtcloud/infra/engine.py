@@ -8,6 +8,8 @@ outputs (the sites that feed the DR site first, the DR site last).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import runpy
 import sys
 import time
@@ -27,6 +29,12 @@ from .mocks import CourtMocks, Declared
 PROJECT = "courtcloud"
 KUBECONFIG_KEY = "site-k8s:kubeconfig"
 MOCK_KUBECONFIG = "apiVersion: v1\nkind: Config\n# mocked: no cluster is contacted\n"
+PASSWORD_KEY = "site-cloud:deployPassword"
+STORAGE_READY_KEY = "site-cloud:blockStorageReady"
+REGISTRY_KEY = "site-k8s:registry"
+IMAGES_KEY = "site-k8s:images"
+# RFC 2606: a name that can never resolve, for the registry of a mocked cluster
+MOCK_REGISTRY = "registry.invalid/courtcloud"
 ORGANIZATION = "organization"  # what a self-managed backend calls every org
 
 
@@ -64,19 +72,27 @@ def stack_config(project_dir: Path, stack: str) -> dict[str, str]:
 def run_stack(project_dir: Path, stack: str, *, config: dict[str, str] | None = None,
               peers: dict[str, dict[str, Any]] | None = None,
               secrets: dict[str, str] | None = None,
-              mocks: CourtMocks | None = None, cluster: bool = True) -> StackRun:
+              mocks: CourtMocks | None = None, cluster: bool = True,
+              storage: bool = True) -> StackRun:
     """Run the program for `stack`. `config` replaces the stack file's config (tests use it
     to try a changed model); `peers` are other stacks' outputs for StackReferences;
     `secrets` are config values marked secret; `mocks` lets a caller keep the record of
     what was declared even when the program fails; `cluster` gives the apps stage a mocked
-    cluster's kubeconfig (False: as before the site's cluster exists)."""
+    cluster's kubeconfig and a mocked registry's digests (False: as before the site's
+    cluster exists); `storage` runs it as once the site's Ceph serves volumes (stage 2;
+    False: the foundation stage)."""
     project_dir = Path(project_dir).resolve()
     config = dict(stack_config(project_dir, stack) if config is None else config)
     secrets = dict(secrets or {})
+    secrets.setdefault(PASSWORD_KEY, "mocked: no cloud is contacted")
+    if storage:
+        config.setdefault(STORAGE_READY_KEY, "true")
     if cluster and KUBECONFIG_KEY not in config:
         # the apps stage runs against a mocked cluster (nothing is contacted); cluster=False
         # runs the program as on a site whose cluster does not exist yet
         secrets.setdefault(KUBECONFIG_KEY, MOCK_KUBECONFIG)
+        config.setdefault(REGISTRY_KEY, MOCK_REGISTRY)
+        config.setdefault(IMAGES_KEY, json.dumps(mock_digests()))
     config.update(secrets)
     if mocks is None:
         mocks = CourtMocks(project_dir / "charts")
@@ -117,6 +133,15 @@ def run_stack(project_dir: Path, stack: str, *, config: dict[str, str] | None = 
     estate = str(read_stack(project_dir / f"Pulumi.{stack}.yaml").estate)
     return StackRun(stack, estate, list(mocks.declared), outputs, list(mocks.rendered_charts),
                     seconds, config, options)
+
+
+def mock_digests() -> dict[str, str]:
+    """Digests a mocked registry answers for each app's release (from its name and version:
+    stable from run to run, and unlike any real image's)."""
+    from ..apps import releases
+
+    return {name: "sha256:" + hashlib.sha256(f"mock {name}:{r.version}".encode()).hexdigest()
+            for name, r in releases().items()}
 
 
 def _model_error(exc: BaseException) -> ModelError | None:

@@ -39,7 +39,10 @@ class CourtMocks(pulumi.runtime.Mocks):
 
     # --- resources ---------------------------------------------------------------------
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
-        ident = f"{args.name}-{hashlib.sha1(args.name.encode()).hexdigest()[:8]}"
+        # a logical name can recur across types (a zone's network and a pool's server group
+        # may both be "primary-edge"): the id tells them apart, as a real cloud's would
+        digest = hashlib.sha1(f"{args.typ}::{args.name}".encode()).hexdigest()[:8]
+        ident = f"{args.name}-{digest}"
         state = dict(args.inputs)
         typ = args.typ
         if typ == "pulumi:pulumi:StackReference":
@@ -81,6 +84,9 @@ class CourtMocks(pulumi.runtime.Mocks):
         if token == "openstack:networking/getNetwork:getNetwork":
             name = args.args.get("name", "network")
             return {"id": f"{name}-network-id", "name": name, "external": True}
+        if token in ("openstack:identity/getUser:getUser", "openstack:identity/getRole:getRole"):
+            name = args.args.get("name", "identity")
+            return {"id": f"{name}-{token.rsplit(':', 1)[1][3:].lower()}-id", "name": name}
         if token == "openstack:images/getImage:getImage":
             name = args.args.get("name", "image")
             return {"id": f"{name}-image-id", "name": name}

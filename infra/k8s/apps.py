@@ -23,6 +23,37 @@ POD_SECURITY = "restricted"
 DNS_PORT = 53
 # Pods a rolling update may run at once: the replicas plus one surge pod.
 SURGE = 1
+# The site's ingress controller lives here; the apps' NetworkPolicies let in the namespace
+# carrying the charts' `ingressNamespaceLabel`, and only this one carries it.
+INGRESS_NAMESPACE = "court-ingress"
+INGRESS_PORT = 443  # where the edge tier's flows reach the workers (edge-to-ingress)
+
+
+def ingress_label() -> dict[str, str]:
+    """The label the charts' NetworkPolicies expect on the ingress namespace (one value
+    across the charts: the charts are its source)."""
+    from courtcloud.apps import releases
+
+    labels = {json_key(chart_defaults(app).get("ingressNamespaceLabel") or {})
+              for app in releases()}
+    if len(labels) != 1:
+        raise ValueError(f"the charts disagree on ingressNamespaceLabel: {sorted(labels)}")
+    return dict(labels.pop())
+
+
+def json_key(mapping: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((str(k), str(v)) for k, v in mapping.items()))
+
+
+def ingress_sources(site: Site, cluster: KubernetesCluster) -> list[str]:
+    """The hosts the model lets reach the workers' ingress port (the edge tier, the
+    exchange gateway's intranet side): each address, /32."""
+    pools = {p.name for p in site.compute_pools}
+    sources = {flow.source for flow in site.flows
+               if flow.destination == cluster.worker_pool and flow.source in pools
+               and any(low <= INGRESS_PORT <= high for low, high in flow.ports)}
+    return sorted({f"{a}/32" for h in site_hosts(site) if h.pool in sources
+                   for a in h.addresses.values()})
 
 
 def worker_egress(site: Site, cluster: KubernetesCluster) -> list[dict[str, Any]]:
@@ -77,6 +108,8 @@ class SiteAppsArgs:
     site: Site
     cluster: KubernetesCluster
     kubeconfig: pulumi.Input[str]  # the site's cluster, from the stack's secret config
+    registry: str  # the court's registry the cluster pulls from (site-k8s:registry)
+    digests: dict[str, str]  # each app's image digest there (site-k8s:images)
 
 
 class SiteApps(pulumi.ComponentResource):
@@ -92,6 +125,7 @@ class SiteApps(pulumi.ComponentResource):
         self.namespaces: dict[str, k8s.core.v1.Namespace] = {}
         self.default_deny: dict[str, k8s.networking.v1.NetworkPolicy] = {}
         self.charts: dict[str, k8s.helm.v3.Chart] = {}
+        self.ingress = self._ingress_namespace(site, cluster, child, version)
         for app in (a for a in site.apps if a.cluster == cluster.name):
             ns_name = namespace_name(app)
             labels = {"courtcloud.court/app": str(app.name), "courtcloud.court/site": site.name}
@@ -129,9 +163,64 @@ class SiteApps(pulumi.ComponentResource):
                 spec={"hard": quota(app)}, opts=in_ns)
             path = chart_path(app)
             if path is not None:
+                values = chart_values(args.estate, site, app)
+                values["image"] = {**values.get("image", {}), **image_values(args, str(app.name))}
                 self.charts[str(app.name)] = k8s.helm.v3.Chart(
                     f"{cluster.name}-{app.name}",
-                    k8s.helm.v3.LocalChartOpts(path=str(path), namespace=ns_name,
-                                               values=chart_values(args.estate, site, app)),
+                    k8s.helm.v3.LocalChartOpts(path=str(path), namespace=ns_name, values=values),
                     opts=in_ns)
         self.register_outputs({"namespaces": list(self.namespaces)})
+
+    def _ingress_namespace(self, site: Site, cluster: KubernetesCluster,
+                           child: pulumi.ResourceOptions,
+                           version: str) -> k8s.core.v1.Namespace:
+        """The ingress controller's namespace: the label the apps' policies let in, the
+        same Pod Security and default deny as theirs, in from the model's ingress sources
+        only, out to the apps' namespaces only."""
+        labels = {**ingress_label(), "courtcloud.court/site": site.name}
+        for mode in ("enforce", "audit", "warn"):
+            labels[f"pod-security.kubernetes.io/{mode}"] = POD_SECURITY
+            labels[f"pod-security.kubernetes.io/{mode}-version"] = version
+        namespace = k8s.core.v1.Namespace(
+            f"{cluster.name}-{INGRESS_NAMESPACE}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=INGRESS_NAMESPACE, labels=labels),
+            opts=child)
+        in_ns = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+            depends_on=[namespace]))
+        meta = {"namespace": INGRESS_NAMESPACE}
+        k8s.networking.v1.NetworkPolicy(
+            f"{cluster.name}-{INGRESS_NAMESPACE}-default-deny",
+            metadata={**meta, "name": "default-deny"},
+            spec={"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}, opts=in_ns)
+        sources = ingress_sources(site, cluster)
+        k8s.networking.v1.NetworkPolicy(
+            f"{cluster.name}-{INGRESS_NAMESPACE}-from-edge",
+            metadata={**meta, "name": "from-edge"},
+            spec={"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{
+                "from": [{"ipBlock": {"cidr": c}} for c in sources],
+                "ports": [{"protocol": "TCP", "port": INGRESS_PORT}]}]} if sources else
+            {"podSelector": {}, "policyTypes": ["Ingress"]},
+            opts=in_ns)
+        k8s.networking.v1.NetworkPolicy(
+            f"{cluster.name}-{INGRESS_NAMESPACE}-to-apps",
+            metadata={**meta, "name": "to-apps"},
+            spec={"podSelector": {}, "policyTypes": ["Egress"], "egress": [
+                {"to": [{"namespaceSelector": {"matchExpressions": [
+                    {"key": "courtcloud.court/app", "operator": "Exists"}]}}]},
+                {"to": [{"namespaceSelector": {"matchLabels": {
+                    "kubernetes.io/metadata.name": "kube-system"}}}],
+                 "ports": [{"protocol": "UDP", "port": DNS_PORT},
+                           {"protocol": "TCP", "port": DNS_PORT}]}]},
+            opts=in_ns)
+        return namespace
+
+
+def image_values(args: SiteAppsArgs, app: str) -> dict[str, str]:
+    """The app's image in the court's registry, pinned by the digest the stack names."""
+    digest = args.digests.get(app)
+    if not digest:
+        raise pulumi.RunError(
+            f"site {args.site.name}: no digest for app {app!r} in site-k8s:images; push the "
+            f"image to {args.registry} and set `pulumi config set --path "
+            f"'site-k8s:images.{app}' sha256:...` (the registry's digest of the release)")
+    return {"repository": f"{args.registry.rstrip('/')}/{app}", "digest": digest}

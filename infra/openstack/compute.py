@@ -29,6 +29,8 @@ def cloud_init(estate: Estate, site: Site, host: Host, automation_key: str) -> s
         "roles": [str(r) for r in host.roles], "zone": host.home_zone,
         "addresses": {z: str(a) for z, a in host.addresses.items()},
         "security_level": estate.security_level,
+        # the log host keeps every host's forwarded logs this long (8.1.4.3)
+        "log_retention_days": site.log_retention_days,
     }
     document = {
         "hostname": host.name,
@@ -54,14 +56,15 @@ class HostPoolArgs:
     pool: ComputePool
     hosts: list[Host]
     flavor_id: pulumi.Input[str]
-    image_name: str
     keypair: pulumi.Input[str]
     automation_key: pulumi.Input[str]  # the keypair's public half, for the automation account
     subnets: dict[str, openstack.networking.Subnet]
     networks: dict[str, openstack.networking.Network]
     security_groups: list[pulumi.Input[str]]
-    volume_type: str | None  # encrypted Ceph-backed type for boot volumes, or None
-    image_id: pulumi.Input[str] | None
+    volume_type: pulumi.Input[str] | None  # encrypted Ceph type for boot volumes, or None:
+    # the hosts boot from the hypervisors' disks, encrypted by the flavor
+    image_id: str  # pinned by the stack's config (site-cloud:imageId), never looked up
+    hypervisors: int = derive.DEFAULT_HYPERVISORS
 
 
 class HostPool(pulumi.ComponentResource):
@@ -83,7 +86,7 @@ class HostPool(pulumi.ComponentResource):
             protect=keep))
         volume_opts = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
             ignore_changes=["image_id"], protect=keep, retain_on_delete=keep))
-        group_policy = derive.server_group_policy(pool)
+        group_policy = derive.server_group_policy(pool, args.hypervisors)
         self.server_group = None
         if group_policy:
             self.server_group = openstack.compute.ServerGroup(
@@ -116,7 +119,7 @@ class HostPool(pulumi.ComponentResource):
                 hints = [openstack.compute.InstanceSchedulerHintArgs(group=self.server_group.id)]
             self.servers.append(openstack.compute.Instance(
                 host.name, name=host.name, flavor_id=args.flavor_id,
-                image_name=None if block_devices else args.image_name,
+                image_id=None if block_devices else args.image_id,
                 block_devices=block_devices, key_pair=args.keypair,
                 networks=[openstack.compute.InstanceNetworkArgs(port=p.id) for p in ports],
                 scheduler_hints=hints, config_drive=True,

@@ -13,12 +13,14 @@ from dataclasses import dataclass, replace
 
 from courtcloud.model import Estate, Host, HostRole, Site, ZoneKind, site_hosts
 from courtcloud.model.addressing import HOST_OFFSET, gateway
-from courtcloud.model.schema import REDUNDANT_ROLES, ComputePool, Flavor, Flow, StorageKind
+from courtcloud.model.schema import REDUNDANT_ROLES, ComputePool, Flavor, Flow, StorageKind, Zone
 
 WORLD = "0.0.0.0/0"
 # Zones whose subnets hang off the border router (the one with the external gateway);
 # every other zone sits behind the core router and never faces the internet (8.1.2.1).
-BORDER_KINDS = frozenset({ZoneKind.edge, ZoneKind.exchange_internet, ZoneKind.exchange_intranet})
+# The exchange gateway's intranet side is behind the core router: on the border router it
+# would reach the internet around the gateway that exists to be the only way across.
+BORDER_KINDS = frozenset({ZoneKind.edge, ZoneKind.exchange_internet})
 # The port a published plain-HTTP listener may use, and then only to redirect to HTTPS.
 PLAINTEXT_HTTP_PORT = 80
 
@@ -74,11 +76,20 @@ def replicated(pool: ComputePool) -> bool:
     return pool.count >= 2 and bool(REDUNDANT_ROLES.intersection(pool.roles))
 
 
-def server_group_policy(pool: ComputePool) -> str | None:
-    """Hard anti-affinity for replicated roles; soft for other pools of two or more."""
+# Hypervisors a site's servers can land on, when the stack does not say
+# (`site-cloud:hypervisors`): hard anti-affinity needs one per member, so a larger pool
+# would leave hosts unschedulable.
+DEFAULT_HYPERVISORS = 16
+
+
+def server_group_policy(pool: ComputePool, hypervisors: int = DEFAULT_HYPERVISORS) -> str | None:
+    """Hard anti-affinity for replicated roles that fit on distinct hypervisors; soft for
+    larger replicated pools (36 workers spread as far as the hypervisors allow) and for
+    other pools of two or more."""
     if pool.count < 2:
         return None
-    return "anti-affinity" if replicated(pool) else "soft-anti-affinity"
+    return ("anti-affinity" if replicated(pool) and pool.count <= hypervisors
+            else "soft-anti-affinity")
 
 
 def server_group_name(site: Site, pool: ComputePool) -> str | None:
@@ -89,6 +100,35 @@ def block_pool(site: Site) -> str | None:
     """The block storage pool VMs boot from (the site's first); None means root disks are
     the hypervisors' own (the DR site keeps its Ceph for the vault)."""
     return next((p.name for p in site.storage_pools if p.kind is StorageKind.block), None)
+
+
+# Hosts that must run before the site's Ceph can serve volumes: the Ceph hosts themselves,
+# and the bastion and time source the site playbook needs to build them. They boot from
+# the hypervisors' disks (encrypted by the flavor); every other host boots from a volume
+# on that Ceph, in the second stage (`site-cloud:blockStorageReady`).
+FOUNDATION_ROLES = frozenset({HostRole.ceph_mon, HostRole.ceph_osd, HostRole.ceph_rgw,
+                              HostRole.bastion, HostRole.time_source})
+
+
+def boots_from_volume(site: Site, pool: ComputePool) -> bool:
+    return block_pool(site) is not None and not set(pool.roles) <= FOUNDATION_ROLES
+
+
+def encrypted_backends(site: Site) -> list[str]:
+    """The Cinder back ends of the site's encrypted block pools (OSD dm-crypt)."""
+    return [backend_name(p.name) for p in site.storage_pools
+            if p.kind is StorageKind.block and p.encrypted]
+
+
+def backend_name(pool: str) -> str:
+    return f"ceph-{pool}"
+
+
+# Nova encrypts a flavor's ephemeral and root disks on the hypervisor (LUKS) with these
+# extra specs (Nova 2023.1 and later); every flavor carries them, since foundation hosts
+# and the DR site boot from local disks.
+EPHEMERAL_ENCRYPTION = {"hw:ephemeral_encryption": "True",
+                        "hw:ephemeral_encryption_format": "luks"}
 
 
 def volume_type_name(site: Site, pool: str) -> str:
@@ -113,6 +153,16 @@ class SubnetPlan:
     dynamic_start: str  # Neutron allocates router, DHCP and VIP ports from .2 to .9 only:
     dynamic_end: str  # hosts hold fixed addresses from HOST_OFFSET up (the model's rule)
     router: str  # "border" or "core"
+
+
+def gateway_of(zone: Zone) -> str:
+    return str(gateway(zone))
+
+
+def interconnect_routes(estate: Estate, site: Site) -> tuple[str, ...]:
+    """The other sites' zones (their interconnects aside), reached over the court WAN."""
+    return tuple(str(z.cidr) for other in estate.sites if other.name != site.name
+                 for z in other.zones if z.kind is not ZoneKind.interconnect)
 
 
 def subnet_plans(site: Site) -> list[SubnetPlan]:
@@ -455,7 +505,8 @@ def exact_counts(estate: Estate, site: Site) -> dict[str, int]:
     hosts = site_hosts(site)
     ports = sum(len(h.addresses) for h in hosts)
     endpoints = published_endpoints(estate, site)
-    boots = len(hosts) if block_pool(site) else 0
+    volume_pools = {p.name for p in site.compute_pools if boots_from_volume(site, p)}
+    boots = sum(1 for h in hosts if h.pool in volume_pools)
     groups = security_groups(site)
     return {
         "instances": len(hosts),

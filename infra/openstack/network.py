@@ -3,7 +3,9 @@ and the cross-site interconnect)."""
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
 import pulumi_openstack as openstack
@@ -12,11 +14,15 @@ from courtcloud.model import Estate, Site, ZoneKind
 
 from . import derive
 
+if TYPE_CHECKING:
+    from .site import DeployIdentity
+
 
 @dataclass(frozen=True)
 class ProjectArgs:
     estate: Estate
     site: Site
+    deployer: DeployIdentity
 
 
 class SiteProject(pulumi.ComponentResource):
@@ -45,11 +51,24 @@ class SiteProject(pulumi.ComponentResource):
             f"{site.name}-volume-quota", project_id=self.project.id, volumes=q["volumes"],
             gigabytes=q["volume_gb"], opts=child)
         # Everything inside the project is created through a provider scoped to it, which
-        # waits for the quotas: nothing is created against the cloud's default quotas.
+        # waits for the quotas (nothing is created against the cloud's default quotas) and
+        # for the deploying user's role on the project (else Keystone refuses its token).
+        waits_for: list[pulumi.Resource] = [compute_quota, network_quota, volume_quota]
+        deployer = args.deployer
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        user = openstack.identity.get_user_output(name=deployer.user_name, opts=invoke)
+        role = openstack.identity.get_role_output(name=deployer.role, opts=invoke)
+        self.role_assignment = openstack.identity.RoleAssignment(
+            f"{site.name}-deployer", project_id=self.project.id, user_id=user.id,
+            role_id=role.id, opts=child)
+        waits_for.append(self.role_assignment)
         self.provider = openstack.Provider(
-            f"{site.name}-in-project", tenant_id=self.project.id,
+            f"{site.name}-in-project", auth_url=deployer.auth_url,
+            user_name=deployer.user_name, user_domain_name=deployer.user_domain,
+            password=deployer.password, tenant_id=self.project.id,
+            region=deployer.region, cacert_file=deployer.cacert_file,
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
-                depends_on=[compute_quota, network_quota, volume_quota])))
+                depends_on=waits_for)))
         self.register_outputs({"projectId": self.project.id})
 
 
@@ -57,6 +76,8 @@ class SiteProject(pulumi.ComponentResource):
 class ZonesArgs:
     site: Site
     external_network: str  # the cloud's provider network for public addresses
+    other_sites: tuple[str, ...] = ()  # the other sites' zones, reached over the WAN
+    wan_next_hop: str | None = None  # the WAN router's address in the interconnect zone
 
 
 class SiteZones(pulumi.ComponentResource):
@@ -102,7 +123,36 @@ class SiteZones(pulumi.ComponentResource):
                 subnet_id=subnet.id, opts=child)
             self.networks[plan.zone] = network
             self.subnets[plan.zone] = subnet
+        self.routes = self._wan_routes(args, child)
         self.register_outputs({
             "networks": {z: n.id for z, n in self.networks.items()},
             "subnets": {z: s.id for z, s in self.subnets.items()},
         })
+
+    def _wan_routes(self, args: ZonesArgs,
+                    child: pulumi.ResourceOptions) -> list[openstack.networking.RouterRoute]:
+        """The core router reaches the other sites' zones through the WAN router in the
+        interconnect zone (replication, backups, witnesses: the tiers still decide what
+        passes)."""
+        site = args.site
+        if not args.other_sites:
+            return []
+        link = next((z for z in site.zones if z.kind is ZoneKind.interconnect), None)
+        hop = args.wan_next_hop
+        problem = None
+        if link is None:
+            problem = "the site has no interconnect zone; add one (kind: interconnect)"
+        elif hop is None:
+            problem = ("site-cloud:wanNextHop is not set: give the address of the court WAN's "
+                       f"router in the interconnect zone {link.name} ({link.cidr})")
+        elif ipaddress.ip_address(hop) not in link.cidr or hop == derive.gateway_of(link):
+            problem = (f"site-cloud:wanNextHop {hop} is not a host of the interconnect zone "
+                       f"{link.name} ({link.cidr}), or is the site's own router there")
+        if problem:
+            raise pulumi.RunError(f"site {site.name}: {problem}")
+        assert link is not None and hop is not None
+        after = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+            depends_on=[self.router_interfaces[link.name]]))
+        return [openstack.networking.RouterRoute(
+            f"{site.name}-to-{cidr.replace('/', '_')}", router_id=self.routers["core"].id,
+            destination_cidr=cidr, next_hop=hop, opts=after) for cidr in args.other_sites]

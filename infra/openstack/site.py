@@ -23,19 +23,50 @@ DATABASE_SECRETS = ("postgresSuperuser", "postgresReplication", "patroniRest")
 
 
 @dataclass(frozen=True)
+class DeployIdentity:
+    """Who deploys inside the site's new project: Keystone gives a project-scoped token only
+    to a user with a role there, so the program grants it (`identity.RoleAssignment`) and
+    the site's provider logs in with these, complete and explicit (an `OS_CLOUD` entry
+    would scope it to the clouds.yaml project instead)."""
+
+    auth_url: str
+    user_name: str
+    user_domain: str
+    password: pulumi.Input[str]
+    region: str | None = None
+    role: str = "member"
+    cacert_file: str | None = None
+
+    @classmethod
+    def from_config(cls, config: pulumi.Config) -> DeployIdentity:
+        return cls(config.require("authUrl"), config.require("deployUser"),
+                   config.get("deployUserDomain") or "Default",
+                   config.require_secret("deployPassword"), config.get("region"),
+                   config.get("deployRole") or "member", config.get("cacertFile"))
+
+
+@dataclass(frozen=True)
 class CloudSettings:
     """Facts of the cloud a site lands on, not of the court: from `site-cloud:*` config."""
 
     external_network: str
-    image: str
+    image_id: str  # the boot image, pinned by id: a new upload replaces nothing
     ansible_public_key: str | None
-    image_id: str | None = None  # pins the boot image; else the newest image named `image`
+    deployer: DeployIdentity
+    # Stage 2: the site's Ceph serves Cinder volumes (after the site playbook built it on
+    # the foundation hosts); until then only the foundation is declared.
+    block_storage_ready: bool = False
+    hypervisors: int = derive.DEFAULT_HYPERVISORS
+    wan_next_hop: str | None = None  # the court WAN's router in the interconnect zone
 
     @classmethod
     def from_config(cls) -> CloudSettings:
         config = pulumi.Config("site-cloud")
-        return cls(config.require("externalNetwork"), config.require("image"),
-                   config.get("ansiblePublicKey"), config.get("imageId"))
+        return cls(config.require("externalNetwork"), config.require("imageId"),
+                   config.get("ansiblePublicKey"), DeployIdentity.from_config(config),
+                   bool(config.get_bool("blockStorageReady")),
+                   config.get_int("hypervisors") or derive.DEFAULT_HYPERVISORS,
+                   config.get("wanNextHop"))
 
 
 @dataclass(frozen=True)
@@ -68,7 +99,7 @@ class OpenStackSite(pulumi.ComponentResource):
         estate, site, cloud = args.estate, args.site, args.cloud
         super().__init__("courtcloud:openstack:Site", name,
                          {"site": site.name, "role": str(site.role)}, opts)
-        self.project = SiteProject(f"{site.name}", ProjectArgs(estate, site),
+        self.project = SiteProject(f"{site.name}", ProjectArgs(estate, site, cloud.deployer),
                                    pulumi.ResourceOptions(parent=self))
         inside = pulumi.ResourceOptions(parent=self, providers={"openstack": self.project.provider})
 
@@ -81,40 +112,47 @@ class OpenStackSite(pulumi.ComponentResource):
         for flavor_name, flavor in derive.site_flavors(site).items():
             flavors[flavor_name] = openstack.compute.Flavor(
                 flavor_name, name=flavor_name, vcpus=flavor.vcpus, ram=flavor.memory_gb * 1024,
-                disk=flavor.disk_gb, is_public=False, opts=pulumi.ResourceOptions(parent=self))
+                disk=flavor.disk_gb, is_public=False, extra_specs=derive.EPHEMERAL_ENCRYPTION,
+                opts=pulumi.ResourceOptions(parent=self))
             openstack.compute.FlavorAccess(
                 flavor_name, flavor_id=flavors[flavor_name].id,
                 tenant_id=self.project.project.id, opts=pulumi.ResourceOptions(parent=self))
 
-        self.zones = SiteZones(f"{site.name}", ZonesArgs(site, cloud.external_network), inside)
+        self.zones = SiteZones(f"{site.name}", ZonesArgs(
+            site, cloud.external_network, derive.interconnect_routes(estate, site),
+            cloud.wan_next_hop), inside)
         self.tiers = SecurityTiers(f"{site.name}", TiersArgs(estate, site), inside)
         self.storage = CephStorage(f"{site.name}", StorageArgs(site), inside)
         self.secrets = SiteSecrets(f"{site.name}", site, inside)
 
         boot_pool = derive.block_pool(site)
-        image_id = None
-        if boot_pool and cloud.image_id:
-            image_id = cloud.image_id
-        elif boot_pool:
-            # a newer upload changes this id, which the boot volumes ignore (compute.py)
-            image_id = openstack.images.get_image_output(
-                name=cloud.image, most_recent=True,
-                opts=pulumi.InvokeOutputOptions(parent=self)).id
         hosts = derive.pool_hosts(site)
         self.pools: dict[str, HostPool] = {}
+        self.waiting: list[str] = []  # pools left for stage 2
         for pool in site.compute_pools:
-            groups = [self.tiers.groups[k].id for k in derive.host_groups(site, pool)]
             volume_type = None
-            if boot_pool:
+            if derive.boots_from_volume(site, pool):
+                if not cloud.block_storage_ready:
+                    self.waiting.append(pool.name)
+                    continue
                 volume_type = self.storage.volume_types[boot_pool].name
+            groups = [self.tiers.groups[k].id for k in derive.host_groups(site, pool)]
             self.pools[pool.name] = HostPool(
                 f"{site.name}-{pool.name}",
                 HostPoolArgs(estate, site, pool, hosts[pool.name],
-                             flavors[derive.flavor_name(site, pool.flavor)].id, cloud.image,
+                             flavors[derive.flavor_name(site, pool.flavor)].id,
                              self.keypair.name, self.keypair.public_key, self.zones.subnets,
-                             self.zones.networks, groups,
-                             volume_type, image_id),
+                             self.zones.networks, groups, volume_type, cloud.image_id,
+                             cloud.hypervisors),
                 inside)
+        if self.waiting:
+            pulumi.log.warn(
+                f"site {site.name}: stage 1 (foundation). The pools {', '.join(self.waiting)} "
+                f"boot from volumes on the site's own Ceph ({boot_pool}), which does not serve "
+                "Cinder yet, so they are not declared. Run the site playbook on the foundation "
+                "hosts (Ceph, bastion, time), check `openstack volume service list` shows the "
+                f"{derive.backend_name(str(boot_pool))} back end up, then "
+                "`pulumi config set site-cloud:blockStorageReady true` and `pulumi up` again")
 
         self.endpoints: dict[str, PublishedEndpoint] = {}
         for endpoint in derive.published_endpoints(estate, site):

@@ -2,8 +2,9 @@
 per object pool, each carrying its pool's capacity, copies and encryption.
 
 The provider has no resource for Cinder's volume-type encryption API; the pool's Ceph
-backend encrypts (OSD dm-crypt, set by the Ansible Ceph role), and the type says so in its
-`courtcloud:encrypted` spec, which the policy pack checks every volume against (8.1.4.8)."""
+back end encrypts (OSD dm-crypt, set by the Ansible Ceph role). The policy pack holds every
+volume to a type whose `volume_backend_name` is one of the model's encrypted pools (8.1.4.8);
+the `courtcloud:encrypted` spec is for people, and no policy trusts it."""
 
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ class CephStorage(pulumi.ComponentResource):
                     f"{site.name}-{pool.name}", name=derive.volume_type_name(site, pool.name),
                     description=f"Ceph RBD pool {pool.name} ({pool.copies} copies)",
                     is_public=False,
-                    extra_specs={"volume_backend_name": f"ceph-{pool.name}", **specs},
+                    extra_specs={"volume_backend_name": derive.backend_name(pool.name), **specs},
                     opts=child)
             elif pool.kind is StorageKind.object:
                 openstack.objectstorage.Container(

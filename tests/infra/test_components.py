@@ -8,6 +8,7 @@ from pathlib import Path
 import pulumi
 import pytest
 
+from courtcloud.infra.engine import mock_digests
 from courtcloud.infra.mocks import CourtMocks
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -68,7 +69,7 @@ def test_a_database_pool_is_three_spread_servers_at_fixed_addresses(mocks):
     pool = PRIMARY.pool("database")
     hosts = [h for h in site_hosts(PRIMARY) if h.pool == "database"]
     zones = SiteZones("z", ZonesArgs(PRIMARY, "public"))
-    built = HostPool("p", HostPoolArgs(ESTATE, PRIMARY, pool, hosts, "flavor-id", "image",
+    built = HostPool("p", HostPoolArgs(ESTATE, PRIMARY, pool, hosts, "flavor-id",
                                        "keypair", "ssh-ed25519 AAAA lab", zones.subnets,
                                        zones.networks, ["sg-id"], "primary-volumes", "image-id"))
     assert built.server_group is not None
@@ -91,7 +92,8 @@ def test_a_database_pool_is_three_spread_servers_at_fixed_addresses(mocks):
 @pulumi.runtime.test
 def test_site_apps_namespaces_deny_by_default_and_render_charts(mocks):
     cluster = PRIMARY.kubernetes[0]
-    apps = SiteApps("a", SiteAppsArgs(ESTATE, PRIMARY, cluster, None))
+    apps = SiteApps("a", SiteAppsArgs(ESTATE, PRIMARY, cluster, None, "registry.invalid/court",
+                                      mock_digests()))
     assert set(apps.namespaces) == {str(a.name) for a in PRIMARY.apps}
 
     assert set(apps.default_deny) == set(apps.namespaces)

@@ -70,7 +70,10 @@ def test_replicated_roles_get_hard_anti_affinity(production_estate):
         for pool in site.compute_pools:
             policy = derive.server_group_policy(pool)
             if pool.count >= 2 and REDUNDANT_ROLES.intersection(pool.roles):
-                assert policy == "anti-affinity", pool.name
+                hard = pool.count <= derive.DEFAULT_HYPERVISORS
+                assert policy == ("anti-affinity" if hard else "soft-anti-affinity"), pool.name
+                # with as many hypervisors as hosts, every replicated pool is hard
+                assert derive.server_group_policy(pool, pool.count) == "anti-affinity"
             elif pool.count >= 2:
                 assert policy == "soft-anti-affinity", pool.name
             else:

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from courtcloud.cli import cli
 from courtcloud.infra.report import plan_report
-from courtcloud.infra.verdicts import evaluate
+from courtcloud.infra.verdicts import evaluate, stack_policy_config
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -18,7 +18,8 @@ PROJECT = Path(__file__).resolve().parents[2]
 def test_plan_report_of_the_production_estate(production_runs):
     from infra.policy.rules import POLICIES
 
-    verdicts = {name: evaluate(POLICIES, run.resources, name, {"securityLevel": 3})
+    verdicts = {name: evaluate(POLICIES, run.resources, name,
+                               stack_policy_config(PROJECT, run, 3))
                 for name, run in production_runs.items()}
     report = plan_report(production_runs, verdicts, "production")
     assert report["policies_passed"] is True

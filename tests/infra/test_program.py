@@ -12,11 +12,12 @@ import pytest
 from courtcloud.infra.engine import run_stack, stack_config
 from courtcloud.infra.mocks import CourtMocks
 from courtcloud.infra.report import totals
-from courtcloud.infra.verdicts import evaluate
+from courtcloud.infra.verdicts import evaluate, stack_policy_config
 from courtcloud.model import ModelError, site_hosts
 from courtcloud.model.reference import WHITE_PAPER_CAPACITY
 from courtcloud.model.schema import REDUNDANT_ROLES
 from courtcloud.model.summary import site_totals
+from infra.openstack.derive import DEFAULT_HYPERVISORS
 from infra.policy.rules import POLICIES
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -65,17 +66,40 @@ def test_every_replicated_role_is_spread_by_anti_affinity(production_runs, produ
             assert len(servers) == pool.count
             used = {s.inputs["schedulerHints"][0]["group"] for s in servers}
             assert len(used) == 1, pool.name
-            assert groups[used.pop()]["policies"] == "anti-affinity"
+            # hard anti-affinity while the pool fits on distinct hypervisors; a larger pool
+            # (36 workers) would leave hosts unschedulable, so it spreads as far as it can
+            expected = ("anti-affinity" if pool.count <= DEFAULT_HYPERVISORS
+                        else "soft-anti-affinity")
+            assert groups[used.pop()]["policies"] == expected, pool.name
 
 
-def test_every_volume_is_on_an_encrypted_type(production_runs):
+def test_every_volume_is_on_an_encrypted_type(production_runs, production_estate):
+    from infra.openstack import derive
+
     for run in production_runs.values():
         kinds = {t.inputs["name"]: t.inputs["extraSpecs"] for t in run.of_type(
             "openstack:blockstorage/volumeTypeV3:VolumeTypeV3")}
+        backends = {b for site in production_estate.sites
+                    for b in derive.encrypted_backends(site)}
         for volume in run.of_type(VOLUME):
-            assert kinds[volume.inputs["volumeType"]]["courtcloud:encrypted"] == "true"
-    assert len(production_runs["primary"].of_type(VOLUME)) == 169
+            assert kinds[volume.inputs["volumeType"]]["volume_backend_name"] in backends
+    primary = production_estate.site("primary")
+    foundation = sum(p.count for p in primary.compute_pools
+                     if set(p.roles) <= derive.FOUNDATION_ROLES)
+    assert foundation == 15  # Ceph (mon, osd, rgw), bastions, time sources
+    assert len(production_runs["primary"].of_type(VOLUME)) == 169 - foundation
     assert production_runs["miyun"].of_type(VOLUME) == []  # root disks on the hypervisors
+
+
+def test_every_disk_on_a_hypervisor_is_encrypted_by_its_flavor(production_runs):
+    for run in production_runs.values():
+        for flavor in run.of_type("openstack:compute/flavor:Flavor"):
+            assert flavor.inputs["extraSpecs"]["hw:ephemeral_encryption"] == "True"
+    servers = production_runs["primary"].of_type(INSTANCE)
+    local = [s for s in servers if not s.inputs.get("blockDevices")]
+    assert {s.inputs["metadata"]["courtcloud-pool"] for s in local} == {
+        "bastion", "time", "ceph-mon", "ceph-osd", "ceph-rgw"}
+    assert all(s.inputs["imageId"] and not s.inputs.get("imageName") for s in local)
 
 
 def test_security_groups_start_empty_and_hold_only_derived_rules(production_runs):
@@ -92,7 +116,8 @@ def test_security_groups_start_empty_and_hold_only_derived_rules(production_runs
 
 def test_policy_pack_passes_on_every_production_stack(production_runs):
     for stack, run in production_runs.items():
-        for verdict in evaluate(POLICIES, run.resources, stack, {"securityLevel": 3}):
+        config = stack_policy_config(PROJECT, run, 3)
+        for verdict in evaluate(POLICIES, run.resources, stack, config):
             assert verdict.passed, (stack, verdict.policy, verdict.violations[:3])
 
 
@@ -281,7 +306,8 @@ def test_nothing_in_a_project_is_created_before_its_quotas(production_runs):
     (provider,) = [r for r in run.of_type("pulumi:providers:openstack")
                    if r.name == "primary-in-project"]
     waits = {d._name for d in run.opts(provider).depends_on}  # type: ignore[attr-defined]
-    assert waits == {"primary-compute-quota", "primary-network-quota", "primary-volume-quota"}
+    assert waits == {"primary-compute-quota", "primary-network-quota", "primary-volume-quota",
+                     "primary-deployer"}
 
 
 def test_the_apps_stage_waits_for_the_sites_own_cluster():
@@ -303,7 +329,8 @@ def test_every_resource_of_a_site_goes_through_its_projects_provider(production_
                "openstack:compute/quotaSetV2:QuotaSetV2",
                "openstack:networking/quotaV2:QuotaV2",
                "openstack:blockstorage/quoteSetV3:QuoteSetV3",
-               "openstack:compute/flavorAccess:FlavorAccess"}
+               "openstack:compute/flavorAccess:FlavorAccess",
+               "openstack:identity/roleAssignment:RoleAssignment"}
     for stack, run in production_runs.items():
         mine = [r for r in run.resources if r.custom and r.package == "openstack"]
         assert mine, stack
