@@ -71,7 +71,8 @@ class CourtMocks(pulumi.runtime.Mocks):
             self.declared.append(Declared(typ, args.name, dict(args.inputs), True, ident,
                                           args.provider or ""))
         elif typ.startswith("pulumi:providers:"):
-            self.declared.append(Declared(typ, args.name, {}, True, ident))
+            # how the provider logs in (a secret arrives as the mocked value the test gave)
+            self.declared.append(Declared(typ, args.name, dict(args.inputs), True, ident))
         else:
             self.declared.append(Declared(typ, args.name, dict(args.inputs), False, ident))
         return ident, state

@@ -340,3 +340,113 @@ def test_every_resource_of_a_site_goes_through_its_projects_provider(production_
     miyun = production_runs["miyun"]
     assert miyun.of_type("openstack:dns/zone:Zone")
     assert miyun.of_type("openstack:objectstorage/container:Container")
+
+
+def test_the_sites_provider_logs_in_to_the_new_project_explicitly(production_runs):
+    """With OS_CLOUD set, a provider given only tenant_id would scope its token to the
+    clouds.yaml project; the site's provider carries complete auth for the new project,
+    and the deploying user is granted a role there before the provider is used."""
+    run = production_runs["primary"]
+    project = run.named("openstack:identity/project:Project", "primary-project")
+    provider = run.named("pulumi:providers:openstack", "primary-in-project")
+    config = run.config
+    assert provider.inputs["tenantId"] == project.id
+    assert provider.inputs["authUrl"] == config["site-cloud:authUrl"]
+    assert provider.inputs["userName"] == config["site-cloud:deployUser"]
+    assert provider.inputs["userDomainName"] == "Default"
+    assert provider.inputs["password"]
+    assert "cloud" not in provider.inputs
+    grant = run.named("openstack:identity/roleAssignment:RoleAssignment", "primary-deployer")
+    assert grant.inputs["projectId"] == project.id
+    assert grant.inputs["userId"] == "courtcloud-deploy-user-id"
+    assert grant.inputs["roleId"] == "member-role-id"
+    waits = {d._name for d in run.opts(provider).depends_on}  # type: ignore[attr-defined]
+    assert "primary-deployer" in waits
+
+
+def test_a_site_is_deployed_in_two_stages_around_its_own_ceph():
+    """Until the site's Ceph serves Cinder volumes, only the foundation (Ceph hosts,
+    bastions, time sources, on encrypted hypervisor disks) is declared, with a warning
+    naming the next steps; no volume is asked of a back end that does not exist."""
+    first = run_stack(PROJECT, "primary", storage=False, cluster=False)
+    assert first.of_type(VOLUME) == []
+    pools = {s.inputs["metadata"]["courtcloud-pool"] for s in first.of_type(INSTANCE)}
+    assert pools == {"bastion", "time", "ceph-mon", "ceph-osd", "ceph-rgw"}
+    assert all(not s.inputs.get("blockDevices") for s in first.of_type(INSTANCE))
+    # the networks, tiers and storage types are there already
+    assert first.of_type("openstack:networking/secGroupRule:SecGroupRule")
+    assert first.of_type("openstack:blockstorage/volumeTypeV3:VolumeTypeV3")
+
+
+def test_the_core_router_reaches_the_other_sites_through_the_wan(production_runs,
+                                                                  production_estate):
+    run = production_runs["primary"]
+    routes = run.of_type("openstack:networking/routerRoute:RouterRoute")
+    others = {str(z.cidr) for s in production_estate.sites if s.name != "primary"
+              for z in s.zones if z.kind != "interconnect"}
+    assert {r.inputs["destinationCidr"] for r in routes} == others
+    assert {r.inputs["nextHop"] for r in routes} == {run.config["site-cloud:wanNextHop"]}
+    core = run.named("openstack:networking/router:Router", "primary-core-router")
+    assert {r.inputs["routerId"] for r in routes} == {core.id}
+    for route in routes:
+        waits = {d._name for d in run.opts(route).depends_on}  # type: ignore[attr-defined]
+        assert waits == {"primary-link"}  # the router's interface in the interconnect zone
+
+
+@pytest.mark.parametrize(("hop", "says"), [
+    (None, "site-cloud:wanNextHop is not set"),
+    ("10.10.4.7", "not a host of the interconnect zone"),
+    ("10.10.28.1", "the site's own router"),
+])
+def test_a_wrong_or_missing_wan_next_hop_is_named(hop, says):
+    config = stack_config(PROJECT, "primary")
+    config.pop("site-cloud:wanNextHop")
+    if hop:
+        config["site-cloud:wanNextHop"] = hop
+    with pytest.raises(Exception, match=says):
+        run_stack(PROJECT, "primary", config=config, cluster=False)
+
+
+def test_the_apps_run_images_from_the_registry_by_digest(production_runs):
+    from courtcloud.infra.engine import MOCK_REGISTRY, mock_digests
+
+    digests = mock_digests()
+    for stack, run in production_runs.items():
+        workloads = run.of_type("kubernetes:apps/v1:Deployment")
+        assert workloads, stack
+        for workload in workloads:
+            for container in workload.inputs["spec"]["template"]["spec"]["containers"]:
+                app = container["name"]
+                assert container["image"] == f"{MOCK_REGISTRY}/{app}@{digests[app]}"
+
+
+def test_an_app_without_a_digest_stops_the_apps_stage_naming_it():
+    config = stack_config(PROJECT, "primary")
+    config["site-k8s:images"] = json.dumps({"chain": "sha256:" + "0" * 64})
+    with pytest.raises(Exception, match="no digest for app 'litigation' in site-k8s:images"):
+        run_stack(PROJECT, "primary", config=config)
+
+
+def test_the_ingress_namespace_carries_the_label_the_apps_let_in(production_runs):
+    from infra.k8s.apps import INGRESS_NAMESPACE, ingress_label
+
+    run = production_runs["primary"]
+    namespaces = {n.inputs["metadata"]["name"]: n.inputs["metadata"]["labels"]
+                  for n in run.of_type("kubernetes:core/v1:Namespace")}
+    label = ingress_label()
+    assert label.items() <= namespaces[INGRESS_NAMESPACE].items()
+    assert [n for n, labels in namespaces.items() if label.items() <= labels.items()] == [
+        INGRESS_NAMESPACE]
+    policies = [p for p in run.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+                if p.inputs["metadata"]["namespace"] == INGRESS_NAMESPACE]
+    from_edge = next(p for p in policies if p.inputs["metadata"]["name"] == "from-edge")
+    sources = {b["ipBlock"]["cidr"] for b in from_edge.inputs["spec"]["ingress"][0]["from"]}
+    edge = {f"{a}/32" for h in site_hosts(run_site(run)) if h.pool in ("edge", "exchange-intra")
+            for a in h.addresses.values()}
+    assert sources == edge
+
+
+def run_site(run: Any) -> Any:
+    from courtcloud.model import load_project_estate
+
+    return load_project_estate(PROJECT, "production").site("primary")
