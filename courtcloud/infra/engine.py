@@ -49,6 +49,7 @@ class StackRun:
     config: dict[str, str] = field(repr=False, default_factory=dict)
     options: dict[tuple[str, str], pulumi.ResourceOptions] = field(repr=False,
                                                                    default_factory=dict)
+    project_dir: Path | None = None
 
     def of_type(self, type_: str) -> list[Declared]:
         return [r for r in self.resources if r.type == type_]
@@ -132,7 +133,7 @@ def run_stack(project_dir: Path, stack: str, *, config: dict[str, str] | None = 
     seconds = time.perf_counter() - started
     estate = str(read_stack(project_dir / f"Pulumi.{stack}.yaml").estate)
     return StackRun(stack, estate, list(mocks.declared), outputs, list(mocks.rendered_charts),
-                    seconds, config, options)
+                    seconds, config, options, project_dir)
 
 
 def mock_digests() -> dict[str, str]:

@@ -3,6 +3,7 @@ rules per tier, VM and storage totals against the white paper, and the policy ve
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Any
 
@@ -66,8 +67,32 @@ def by_type_and_zone(run: StackRun) -> dict[str, dict[str, int]]:
     return {t: dict(sorted(c.items())) for t, c in sorted(table.items())}
 
 
+def rule_flows(run: StackRun) -> dict[str, str]:
+    """Each rule's description (what it is) -> the model flows that need it."""
+    if run.project_dir is None:
+        return {}
+    from infra.model import MODEL_KEYS
+    from infra.openstack import derive
+
+    from ..model.loader import validate_config
+
+    values: dict[str, Any] = {}  # the run's own model, as the program read it
+    for key in MODEL_KEYS:
+        raw = run.config.get(f"courtcloud:{key}")
+        if raw is not None:
+            try:
+                values[key] = json.loads(raw)
+            except ValueError:
+                values[key] = raw
+    estate = validate_config(run.project_dir / f"Pulumi.{run.stack}.yaml", values)
+    own = {s["name"] for s in values.get("sites") or []}
+    return {rule.description: rule.flow for site in estate.sites if site.name in own
+            for rule in derive.site_rules(estate, site)}
+
+
 def rules_by_tier(run: StackRun) -> dict[str, list[dict[str, Any]]]:
     groups = {r.id: r.inputs.get("name", r.name) for r in run.of_type(SEC_GROUP)}
+    flows = rule_flows(run)
     tiers: dict[str, list[dict[str, Any]]] = {}
     for rule in run.of_type(SEC_GROUP_RULE):
         inputs = rule.inputs
@@ -76,7 +101,7 @@ def rules_by_tier(run: StackRun) -> dict[str, list[dict[str, Any]]]:
         low, high = inputs.get("portRangeMin"), inputs.get("portRangeMax")
         ports = f"{int(low)}" if low == high else f"{int(low)}-{int(high)}"
         remote = inputs.get("remoteIpPrefix") or groups.get(inputs.get("remoteGroupId"), "?")
-        flow = description.split(": ", 1)[1].split(" ", 1)[0] if ": " in description else ""
+        flow = flows.get(description, "")
         tiers.setdefault(tier, []).append({
             "group": groups.get(inputs.get("securityGroupId"), "?"),
             "direction": inputs.get("direction"), "protocol": inputs.get("protocol"),

@@ -3,8 +3,9 @@
 Every zone's hosts take addresses in pool order from HOST_OFFSET up: `.1` is the zone's
 gateway (the Neutron router, or in the lab the podman bridge), `.2`-`.9` are kept for
 routers and virtual IPs (`.5` of the edge pool's home zone is the site's entry: the
-address clients reach the site at, held by whichever edge host is healthy). Appending a
-pool never moves an existing host.
+address clients reach the site at, held by whichever edge host is healthy). Each pool
+keeps a block of `addressBlock` addresses (default: its count) in each of its zones, so
+appending a pool, or growing one within its block, never moves an existing host.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ def site_hosts(site: Site) -> list[Host]:
                 next_free[zone] += 1
             hosts.append(Host(site.name, pool.name, index, tuple(pool.roles), pool.home_zone,
                               addresses, pool.flavor))
+        for zone in pool.zones:  # the rest of the pool's block stays free for its growth
+            next_free[zone] += pool.addresses_kept - pool.count
     return hosts
 
 

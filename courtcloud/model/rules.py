@@ -149,12 +149,18 @@ def _site_references(estate: Estate, site: Site) -> Iterator[tuple[str, str, str
 
 
 def _zone_capacity(estate: Estate, site: Site) -> Iterator[tuple[str, str, str]]:
+    for pi, pool in enumerate(site.compute_pools):
+        if pool.address_block is not None and pool.address_block < pool.count:
+            yield (f"computePools[{pi}].addressBlock",
+                   f"pool {pool.name!r} keeps {pool.address_block} addresses for {pool.count} "
+                   "hosts", f"set addressBlock to {pool.count} or more (or remove it)")
     for zi, zone in enumerate(site.zones):
-        hosts = sum(p.count for p in site.compute_pools if zone.name in p.zones)
+        hosts = sum(p.addresses_kept for p in site.compute_pools if zone.name in p.zones)
         if hosts > zone_capacity(zone):
             yield (f"zones[{zi}].cidr",
-                   f"{zone.cidr} holds {zone_capacity(zone)} hosts but {hosts} are placed in "
-                   f"zone {zone.name!r}", "widen the range or move hosts to another zone")
+                   f"{zone.cidr} holds {zone_capacity(zone)} hosts but {hosts} addresses are "
+                   f"kept for pools in zone {zone.name!r}",
+                   "widen the range, shrink an addressBlock or move hosts to another zone")
 
 
 def _level_demands(estate: Estate, site: Site) -> Iterator[tuple[str, str, str]]:

@@ -125,10 +125,18 @@ class ComputePool(ModelPart):
     zones: list[Name] = Field(min_length=1, description="the first is the hosts' home zone")
     flavor: Flavor
     count: int = Field(ge=1, le=500)
+    address_block: int | None = Field(
+        None, ge=1, le=1000,
+        description="addresses kept for the pool in each of its zones (default: count); a "
+                    "pool that will grow keeps room, so that its growth renumbers no later pool")
 
     @property
     def home_zone(self) -> str:
         return self.zones[0]
+
+    @property
+    def addresses_kept(self) -> int:
+        return max(self.count, self.address_block or 0)
 
 
 class StorageKind(StrEnum):

@@ -193,8 +193,13 @@ class Rule:
 
     @property
     def description(self) -> str:
+        """What the rule is, and nothing else: Neutron cannot change a rule's description,
+        so one naming the flows that need it would re-create the rule whenever a flow
+        sharing it is added or renamed (and the new rule, alike in all Neutron compares,
+        is refused as a duplicate before the old one goes). `courtcloud plan` names the
+        flows from the model."""
         other = self.remote_group or self.remote_cidr
-        return (f"{self.tier} tier: {self.flow} {self.direction} {other} "
+        return (f"{self.tier} tier: {self.group} {self.direction} {other} "
                 f"{self.protocol}/{self.port_min}-{self.port_max}")
 
     @property

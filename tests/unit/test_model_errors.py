@@ -228,3 +228,51 @@ def test_a_flow_from_another_site_must_name_what_exists(edit_stack):
         source="primary/nothing"))
     problem = only(problems_of(path), "courtcloud:sites[2].flows[0].source")
     assert "names no pool or zone" in problem.message
+
+
+def test_an_address_block_smaller_than_its_pool_is_named(edit_stack):
+    def shrink(config):
+        worker = next(p for p in site(config)["computePools"] if p["name"] == "k8s-worker")
+        worker["addressBlock"] = 10
+
+    path = edit_stack("Pulumi.primary.yaml", shrink)
+    pools = [p["name"] for p in validate_raw_pools(path)]
+    problem = only(problems_of(path),
+                   f"courtcloud:sites[0].computePools[{pools.index('k8s-worker')}].addressBlock")
+    assert "keeps 10 addresses for 36 hosts" in problem.message
+    assert "36 or more" in problem.fix
+
+
+def test_address_blocks_count_against_the_zone(edit_stack):
+    def huge(config):
+        worker = next(p for p in site(config)["computePools"] if p["name"] == "k8s-worker")
+        worker["addressBlock"] = 1000
+
+    problem = only(problems_of(edit_stack("Pulumi.primary.yaml", huge)),
+                   "courtcloud:sites[0].zones[1].cidr")
+    assert "addresses are kept for pools in zone 'app'" in problem.message
+
+
+def test_a_pool_grown_within_its_block_moves_no_other_host(project_copy):
+    """The addresses every other host keeps when k8s-worker gains a host."""
+    import yaml
+
+    from courtcloud.model import site_hosts
+
+    before = {h.name: h.addresses for h in site_hosts(
+        validate_file(project_copy / "Pulumi.primary.yaml").site("primary"))}
+    path = project_copy / "Pulumi.primary.yaml"
+    data = yaml.safe_load(path.read_text())
+    worker = next(p for p in data["config"]["courtcloud:sites"][0]["computePools"]
+                  if p["name"] == "k8s-worker")
+    worker["count"] += 1
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    after = {h.name: h.addresses for h in site_hosts(validate_file(path).site("primary"))}
+    assert set(after) - set(before) == {"primary-k8s-worker-37"}
+    assert all(after[name] == addresses for name, addresses in before.items())
+
+
+def validate_raw_pools(path: Path) -> list[dict]:
+    import yaml
+
+    return yaml.safe_load(path.read_text())["config"]["courtcloud:sites"][0]["computePools"]
