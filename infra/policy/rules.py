@@ -49,6 +49,8 @@ INSTANCE = "openstack:compute/instance:Instance"
 SERVER_GROUP = "openstack:compute/serverGroup:ServerGroup"
 FLOATING_IP = "openstack:networking/floatingIp:FloatingIp"
 FLOATING_IP_ASSOCIATE = "openstack:networking/floatingIpAssociate:FloatingIpAssociate"
+# the compute-side association older provider versions (and stacks made with them) carry
+COMPUTE_FLOATING_IP_ASSOCIATE = "openstack:compute/floatingIpAssociate:FloatingIpAssociate"
 FLAVOR = "openstack:compute/flavor:Flavor"
 SEC_GROUP = "openstack:networking/secGroup:SecGroup"
 SUBNET = "openstack:networking/subnet:Subnet"
@@ -561,7 +563,7 @@ def check_public_addresses(args: ResourceValidationArgs, report: ReportViolation
         elif kind not in PUBLIC_ZONE_KINDS:
             report(f"floating IP in a {kind} zone; only {sorted(PUBLIC_ZONE_KINDS)} zones "
                    "take public addresses")
-    elif args.resource_type == FLOATING_IP_ASSOCIATE:
+    elif args.resource_type in (FLOATING_IP_ASSOCIATE, COMPUTE_FLOATING_IP_ASSOCIATE):
         report("associate public addresses through a tagged FloatingIp, not separately")
     elif args.resource_type == INSTANCE:
         meta = args.props.get("metadata") or {}

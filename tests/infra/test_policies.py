@@ -234,6 +234,7 @@ def test_public_ips_pass(fixture):
     res(rules.FLOATING_IP, "db", tags=["zone=data", "zone-kind=data"]),
     res(rules.FLOATING_IP, "untagged"),
     res(rules.FLOATING_IP_ASSOCIATE, "assoc", portId="p", floatingIp="203.0.113.9"),
+    res(rules.COMPUTE_FLOATING_IP_ASSOCIATE, "assoc", instanceId="i", floatingIp="203.0.113.9"),
     res(rules.INSTANCE, "db", metadata={"courtcloud-zone-kind": "data"},
         accessIpV4="203.0.113.7"),
 ])
