@@ -75,7 +75,8 @@ class Clip:
 
 
 def speak(text: str, voice: str = "slt", engine: str = "flite") -> tuple[np.ndarray, int]:
-    """Speak text with a Debian TTS engine; returns float32 mono samples and their rate."""
+    """Speak text with a Debian TTS engine (flite, festival or espeak-ng); returns float32
+    mono samples and their rate."""
     exe = shutil.which(engine)
     if exe is None:
         raise FileNotFoundError(f"{engine} is not installed (apt-get install {engine})")
@@ -83,6 +84,11 @@ def speak(text: str, voice: str = "slt", engine: str = "flite") -> tuple[np.ndar
         out = Path(tmp) / "clip.wav"
         if engine == "flite":
             cmd = [exe, "-voice", voice, "-t", text, "-o", str(out)]
+        elif engine == "festival":  # Debian's festival with a festvox voice (ked: kdlpc16k)
+            exe = shutil.which("text2wave") or exe
+            (Path(tmp) / "text.txt").write_text(text, encoding="utf-8")
+            cmd = [exe, "-eval", f"(voice_{voice}_diphone)", "-o", str(out),
+                   str(Path(tmp) / "text.txt")]
         else:
             cmd = [exe, "-v", voice or "en-us", "-s", "150", "-w", str(out), text]
         subprocess.run(cmd, check=True, capture_output=True, timeout=60)
@@ -91,14 +97,17 @@ def speak(text: str, voice: str = "slt", engine: str = "flite") -> tuple[np.ndar
 
 
 def make_corpus(n: int | None = None, voices: tuple[str, ...] = VOICES,
-                engine: str = "flite", sentences: tuple[str, ...] = SENTENCES) -> list[Clip]:
-    """Each sentence in turn, the voices taking turns, padded with 0.3 s of silence."""
+                engine: str = "flite", sentences: tuple[str, ...] | list[str] = SENTENCES
+                ) -> list[Clip]:
+    """Each sentence in turn, the voices taking turns, padded with 0.3 s of silence.
+    A voice may name its engine: "festival:ked", "espeak-ng:en-us"."""
     clips = []
     for i, text in enumerate(sentences[: n or len(sentences)]):
-        voice = voices[i % len(voices)]
-        audio, rate = speak(text, voice, engine)
+        eng, voice = (voices[i % len(voices)].split(":", 1) if ":" in voices[i % len(voices)]
+                      else (engine, voices[i % len(voices)]))
+        audio, rate = speak(text, voice, eng)
         pad = np.zeros(int(0.3 * rate), dtype=np.float32)
-        clips.append(Clip(f"{engine}-{voice}-{i:02d}", text,
+        clips.append(Clip(f"{eng}-{voice}-{i:02d}", text,
                           np.concatenate([pad, audio, pad]), rate, voice))
     return clips
 

@@ -26,6 +26,7 @@ import numpy as np
 
 from . import pronounce
 
+COURT_LM = Path(__file__).resolve().parents[1] / "models" / "court-en-us.lm.bin"
 HOT_SIMILARITY = 0.6
 HOT_THRESHOLD = "1e-20"  # keyword-spotting threshold for one hot word
 
@@ -85,7 +86,11 @@ class PocketSphinxEngine:
     name = "pocketsphinx"
     sample_rate = 16000
 
-    def __init__(self, model_dir: Path | None = None) -> None:
+    def __init__(self, model_dir: Path | None = None, language_model: str | None = None
+                 ) -> None:
+        """`language_model`: "court" (the court-domain model built from the court's texts,
+        the default with the wheel's model), "generic" (the model directory's own
+        *.lm.bin, the default with a mounted model) or a path to an ARPA/binary model."""
         from pocketsphinx import Decoder
 
         self._decoder_cls = Decoder
@@ -97,6 +102,14 @@ class PocketSphinxEngine:
             raise EngineUnavailable(
                 f"{root} is not a pocketsphinx model: it needs an acoustic-model directory "
                 "(en-us/ or acoustic-model/), a *.lm.bin language model and a *.dict")
+        choice = language_model or ("generic" if model_dir else "court")
+        if choice == "court":
+            lm = COURT_LM
+        elif choice != "generic":
+            lm = Path(choice)
+        if not lm.is_file():
+            raise EngineUnavailable(f"language model {lm} is missing")
+        self.language_model = choice if choice in ("court", "generic") else "file"
         self.model_dir, self.hmm, self.lm, self.dict = root, hmm, lm, dic
         self._pool: list[object] = []
         self._spotters: list[_Spotter] = []
@@ -155,10 +168,12 @@ class PocketSphinxEngine:
         from importlib.metadata import version
 
         packaged = self.model_dir == _packaged_model()
+        lm = {"court": "court-domain language model",
+              "generic": self.lm.name}.get(self.language_model, self.lm.name)
         return {
             "engine": "pocketsphinx " + version("pocketsphinx"),
-            "model": "en-US (CMU Sphinx continuous acoustic model, en-us.lm.bin, cmudict)"
-            if packaged else f"pocketsphinx model at {self.model_dir}",
+            "model": f"en-US (CMU Sphinx continuous acoustic model, {lm}, cmudict)"
+            if packaged else f"pocketsphinx model at {self.model_dir} ({lm})",
             "language": "en-US" if packaged else "as mounted",
             "source": "shipped in the pocketsphinx wheel" if packaged else str(self.model_dir),
             "acoustic_model": str(self.hmm.name),
@@ -279,11 +294,12 @@ class PocketSphinxEngine:
         return words
 
 
-def load_engine(kind: str, model_dir: Path | None) -> SpeechEngine:
+def load_engine(kind: str, model_dir: Path | None, language_model: str | None = None
+                ) -> SpeechEngine:
     """The engine the settings name. Chinese engines are mounted from a path in production;
     their packages are not part of this image, so choosing one without it fails at start."""
     if kind == "pocketsphinx":
-        return PocketSphinxEngine(model_dir)
+        return PocketSphinxEngine(model_dir, language_model)
     if kind in ("vosk", "sherpa-onnx", "funasr"):
         package = {"vosk": "vosk", "sherpa-onnx": "sherpa_onnx", "funasr": "funasr"}[kind]
         if importlib.util.find_spec(package) is None:
