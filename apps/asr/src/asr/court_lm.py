@@ -1,40 +1,44 @@
 """The court-domain language model: a trigram model of the court's own texts.
 
 Built from `asr.court_text` (English renderings of the litigation app's templates, filings
-and hearing procedure) with the seed `LM_SEED`, by `pocketsphinx.lm.ArpaBoLM`: the ARPA
-builder that ships in the pinned pocketsphinx 5.1.1 wheel (CMU; Katz-style back-off with
-a fixed discount mass), then converted to pocketsphinx's binary format by the wheel's own
-`NGramModel`. No other tool is needed: kenlm's `lmplz` needs a compiled binary that no
-registry package here provides, and nltk.lm estimates but does not write ARPA.
+and hearing procedure) with the seed `LM_SEED`, by an interpolated Witten-Bell estimate
+(`asr.domain.arpa.Arpa.estimate`), and written as an ARPA file that pocketsphinx reads.
 
-The built model is committed at `asr/models/court-en-us.lm.bin` (a small generated file)
-so the service starts without building anything and the image needs no build step;
-`python -m asr.court_lm` rebuilds it and `--check` tells whether the committed file is
-what the current texts give (a test runs the check).
+Why this estimator: the pinned pocketsphinx 5.1.1 wheel has an ARPA builder
+(`pocketsphinx.lm.ArpaBoLM`), but its fixed discount mass leaves the distributions
+unnormalised (its unigrams sum to about 0.47 on this text), which would also spoil the
+renormalised hot-word boost; kenlm's `lmplz` needs a compiled binary that no registry
+package here provides, and nltk.lm estimates but does not write ARPA. Witten-Bell needs
+no parameter to tune and fits a small, regular text.
 
-Seeds: the model is built from `LM_SEED`; hot-word and model choices were tuned on clips
-of `TUNING_SEED` sentences; accuracy is reported on `HELD_OUT_SEED` sentences, with
-voices the tuning never used. Clips never use a sentence of the training text.
+The built model is committed at `asr/models/court-en-us.arpa` (a small generated text
+file, about 0.5 MB), so the service starts without building anything and the image needs
+no build step; `python -m asr.court_lm` rebuilds it and `--check` tells whether the
+committed file is what the current texts give (a test runs the check).
+
+Seeds: the model is built from `LM_SEED`; hot-word settings were tuned on clips of
+`TUNING_SEED` sentences (flite voices slt, awb, rms); accuracy is reported on
+`HELD_OUT_SEED` sentences spoken by voices the tuning never used. No clip uses a sentence
+of the training text.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
-import io
 import sys
 import tempfile
 from pathlib import Path
 
 from . import court_text
+from .domain.arpa import Arpa
 
 LM_SEED = 1201
 LM_SENTENCES = 40000
-DISCOUNT_MASS = 0.5
 TUNING_SEED = 2202
 HELD_OUT_SEED = 3303
 
-PACKAGED = Path(__file__).resolve().parent / "models" / "court-en-us.lm.bin"
+PACKAGED = Path(__file__).resolve().parent / "models" / "court-en-us.arpa"
 
 
 def training_text() -> list[str]:
@@ -42,31 +46,11 @@ def training_text() -> list[str]:
     return court_text.sentences(LM_SEED, LM_SENTENCES)
 
 
-def arpa(sentences: list[str], discount_mass: float = DISCOUNT_MASS) -> str:
-    from pocketsphinx.lm import ArpaBoLM
-
-    lm = ArpaBoLM(text="\n".join(sentences), add_start=True, discount_mass=discount_mass)
-    lm.compute()
-    out = io.StringIO()
-    lm.write(out)
-    return out.getvalue()
-
-
-def build(path: Path, sentences: list[str] | None = None,
-          discount_mass: float = DISCOUNT_MASS) -> Path:
-    """Estimate the model and write it in pocketsphinx's binary format (or ARPA text when
-    `path` ends in .arpa)."""
-    from pocketsphinx import NGramModel
-
-    text = arpa(training_text() if sentences is None else sentences, discount_mass)
+def build(path: Path, sentences: list[str] | None = None) -> Path:
+    """Estimate the model from the training text (or the sentences given) and write it."""
+    model = Arpa.estimate(training_text() if sentences is None else sentences)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix == ".arpa":
-        path.write_text(text, encoding="utf-8")
-        return path
-    with tempfile.TemporaryDirectory() as tmp:
-        source = Path(tmp) / "court.arpa"
-        source.write_text(text, encoding="utf-8")
-        NGramModel.readfile(str(source)).write(str(path))
+    path.write_text(model.text(), encoding="utf-8")
     return path
 
 
