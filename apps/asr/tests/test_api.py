@@ -9,7 +9,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 from asr.domain.quality import wer
-from asr.synth import Clip, hearing, silent_flac
+from asr.synth import Clip, hearing, silent_flac, speak
 from fastapi.testclient import TestClient
 
 
@@ -49,11 +49,14 @@ def test_two_channel_hearing_with_roles(client: TestClient, clips: list[Clip]) -
 
 
 def test_hot_words_over_http(client: TestClient, clips: list[Clip]) -> None:
-    r = client.post("/v1/transcriptions", files={"file": ("c.wav", clips[1].wav(), "x")},
-                    data={"hot_words": "plaintiff, 张三, Zhangsanfeng"})
+    text = "the plaintiff asks the court to order the defendant to pay nine thousand yuan"
+    audio, rate = speak(text, "slt")  # slt's "court" is "car" to the generic model
+    wav = Clip("court", text, audio, rate, "slt").wav()
+    r = client.post("/v1/transcriptions", files={"file": ("c.wav", wav, "x")},
+                    data={"hot_words": "court, 张三, Zhangsanfeng"})
     body = r.json()
-    assert "plaintiff" in body["text"].split()
-    assert body["hot_words"] == ["plaintiff", "zhangsanfeng"]  # the name is learnt
+    assert "court" in body["text"].split()
+    assert body["hot_words"] == ["court", "zhangsanfeng"]  # the name is learnt
     assert body["hot_words_unknown"] == ["张三"]
 
 

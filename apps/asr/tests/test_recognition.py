@@ -47,16 +47,63 @@ def test_words_have_times_and_confidences(engine: PocketSphinxEngine,
     assert result.model["language"] == "en-US"
 
 
-def test_hot_words_repair_a_split_term(engine: PocketSphinxEngine, clips: list[Clip]) -> None:
-    """'plaintiff' comes out as 'plane to' from the plain search; the hot word fixes it."""
-    clip = clips[1]
-    plain = transcribe(engine, load(clip.wav(), LIMITS, 16000))
-    hot = transcribe(engine, load(clip.wav(), LIMITS, 16000), hot_words=["plaintiff"])
+# A sentence of the tuning seed, spoken by a tuning voice: flite's slt says "court" so that
+# the generic model hears "car", and the hot word "court" used to leave it so.
+MISHEARD = "the plaintiff asks the court to order the defendant to pay nine thousand five " \
+           "hundred yuan"
+
+
+def _clip(text: str, voice: str) -> Clip:
+    audio, rate = speak(text, voice)
+    return Clip(voice, text, audio, rate, voice)
+
+
+def test_a_misheard_term_on_the_list_is_corrected(engine: PocketSphinxEngine) -> None:
+    """'court' heard as 'car' with 'court' on the hot-word list: the old path (generic
+    model, spotter behind a 0.6 phone-similarity gate) kept 'car'; now it is 'court'."""
+    clip = _clip(MISHEARD, "slt")
+    generic = PocketSphinxEngine(language_model="generic")
+    before = transcribe(generic, load(clip.wav(), LIMITS, 16000), hot_words=["court"])
+    assert "court" not in before.text.split()
+    hot = transcribe(engine, load(clip.wav(), LIMITS, 16000), hot_words=["court", "goods"])
+    assert hot.text == MISHEARD
+    assert [w.text for s in hot.segments for w in s.words if w.hot] == ["court"]
+
+
+def test_the_hot_word_pass_repairs_a_split_term() -> None:
+    """With the generic model alone, 'plaintiff' comes out as 'plane to'; the spotter's
+    'plaintiff' is aligned against it and the audio and language model take it."""
+    generic = PocketSphinxEngine(language_model="generic")
+    clip = _clip("the witness saw the plaintiff sign the contract on the twenty sixth of "
+                 "september", "slt")
+    plain = transcribe(generic, load(clip.wav(), LIMITS, 16000))
+    hot = transcribe(generic, load(clip.wav(), LIMITS, 16000), hot_words=["plaintiff"])
     assert "plaintiff" not in plain.text.split()
     assert "plaintiff" in hot.text.split()
-    marked = [w for s in hot.segments for w in s.words if w.hot]
-    assert [w.text for w in marked] == ["plaintiff"]
+    assert [w.text for s in hot.segments for w in s.words if w.hot] == ["plaintiff"]
     assert hot.hot_words == ["plaintiff"]
+
+
+def test_a_hot_word_does_not_overwrite_a_word_that_was_said(engine: PocketSphinxEngine
+                                                          ) -> None:
+    """No false alarm: 'card', 'car', 'kids' said for real stay, with the list on."""
+    hot = ["court", "goods", "cards", "plaintiff"]
+    for text, voice in (("the card was left on the table", "slt"),
+                        ("he parked his car outside", "awb"),
+                        ("the kids played in the yard", "rms")):
+        result = transcribe(engine, load(_clip(text, voice).wav(), LIMITS, 16000),
+                            hot_words=hot)
+        assert not {"court", "goods"} & set(result.text.split()), (text, result.text)
+
+
+def test_speech_outside_the_court_texts_is_still_heard(engine: PocketSphinxEngine) -> None:
+    """The court model alone cannot say what the court's texts never say; the mix can."""
+    only = PocketSphinxEngine(language_model="court-only")
+    for text, voice in (("please be seated everyone", "slt"),
+                        ("we will take a short break now", "rms")):
+        clip = _clip(text, voice)
+        assert wer(text, transcribe(only, load(clip.wav(), LIMITS, 16000)).text) > 0.3
+        assert transcribe(engine, load(clip.wav(), LIMITS, 16000)).text == text
 
 
 def test_hot_words_outside_the_dictionary_are_learnt() -> None:

@@ -30,7 +30,8 @@ class AsrService:
 
     def load(self) -> None:
         try:
-            self.engine = load_engine(self.settings.engine, self.settings.model_dir)
+            self.engine = load_engine(self.settings.engine, self.settings.model_dir,
+                                      self.settings.language_model or None)
             self.ready.set()
             if self.metrics:
                 self.metrics.ready.set(1)

@@ -16,6 +16,9 @@ class SettingsError(ValueError):
 class Settings:
     engine: str = "pocketsphinx"  # pocketsphinx | vosk | sherpa-onnx | funasr
     model_dir: Path | None = None  # a mounted model; default: the model in the wheel
+    # court (court model mixed with the generic one) | court-only | generic | a model file;
+    # empty: court with the wheel's model, generic (the mount's own) with ASR_MODEL_DIR
+    language_model: str = ""
     max_upload_bytes: int = 200 * 1024 * 1024  # one upload
     max_seconds: float = 1800.0  # one uploaded recording; longer hearings are streamed
     stream_max_seconds: float = 4 * 3600.0  # one streaming session
@@ -54,6 +57,10 @@ class Settings:
             raise SettingsError("ASR_ENGINE must be pocketsphinx, vosk, sherpa-onnx or funasr")
         if self.model_dir is not None and not Path(self.model_dir).is_dir():
             raise SettingsError(f"ASR_MODEL_DIR: {self.model_dir} is not a directory")
+        lm = self.language_model
+        if lm and lm not in ("court", "court-only", "generic") and not Path(lm).is_file():
+            raise SettingsError("ASR_LANGUAGE_MODEL must be court, court-only, generic or the "
+                                f"path of a language model file; {lm!r} is none of these")
         for name in ("max_upload_bytes", "max_seconds", "stream_max_seconds", "max_concurrent"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"ASR_{name.upper()} must be positive")

@@ -52,6 +52,8 @@ LN_FLOOR = -99 * 2.302585  # ln p for a word a model lacks (ARPA's -99)
 LW, WIP = 6.5, 0.65
 MIX_LW = 1.0  # language weight when choosing between the two models' readings (tuned)
 HOT_THRESHOLD = "1e-40"  # keyword-spotting threshold for one hot word
+HOT_PRIOR_FLOOR = 1e-30  # smallest weight of a reading in the hot-word alignment
+HOT_PROPOSE = 0.4  # phone similarity at which a hot phrase is proposed for words heard
 
 
 @dataclass
@@ -99,6 +101,18 @@ def _is_arpa(path: Path) -> bool:
     with path.open("rb") as f:
         head = f.read(4096)
     return b"\\data\\" in head
+
+
+def _phone_similarity(a: list[str], b: list[str]) -> float:
+    """1 - (phone edit distance / the longer length): K AO R T vs K AA R D is 0.5."""
+    previous = list(range(len(b) + 1))
+    for i, pa in enumerate(a, 1):
+        current = [i]
+        for j, pb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1,
+                               previous[j - 1] + (pa != pb)))
+        previous = current
+    return 1.0 - previous[-1] / max(len(a), len(b), 1)
 
 
 def _find(words: list[str], phrase: list[str]) -> int | None:
@@ -450,6 +464,7 @@ class PocketSphinxEngine:
                         words[i][4] = True
                     continue
                 proposals.add((overlapping, phrase))
+            proposals |= self._sound_alike(words, hot)
             if not proposals:
                 return words
             chosen = self._align_alternatives(spotter.decoder, pcm, words, proposals)
@@ -460,6 +475,27 @@ class PocketSphinxEngine:
             words[first : last + 1] = [[phrase, words[first][1], words[last][2],
                                         confidence, True]]
         return words
+
+    def _sound_alike(self, words: list[list], hot: tuple[str, ...]
+                     ) -> set[tuple[tuple[int, ...], str]]:
+        """Proposals the spotter may miss: one or two words heard that sound like a hot
+        phrase (phone similarity at least `HOT_PROPOSE`; "card" for "court" is 0.5). Only
+        a proposal: the alignment decides."""
+        targets = [(phrase, [p for w in phrase.split() for p in (self.phones(w) or [])])
+                   for phrase in hot]
+        out = set()
+        for first in range(len(words)):
+            for last in (first, first + 1):
+                if last >= len(words):
+                    continue
+                span = [words[i][0] for i in range(first, last + 1)]
+                heard = [p for w in span for p in (self.phones(w) or [])]
+                for phrase, target in targets:
+                    if (target and heard and _find(span, phrase.split()) is None
+                            and abs(len(heard) - len(target)) <= 2
+                            and _phone_similarity(heard, target) >= HOT_PROPOSE):
+                        out.add((tuple(range(first, last + 1)), phrase))
+        return out
 
     def _align_alternatives(self, decoder: object, pcm: np.ndarray, words: list[list],
                             proposals: set[tuple[tuple[int, ...], str]]
@@ -505,7 +541,9 @@ class PocketSphinxEngine:
             top = max(r[2] for r in readings)
             total = sum(float(np.exp(r[2] - top)) for r in readings)
             for _proposal, tokens, score in readings:
-                weight = max(float(np.exp(score - top)) / total, 1e-300)
+                # the language model's say is bounded (HOT_PRIOR_FLOOR): a reading the
+                # audio supports far better is never pruned away unheard
+                weight = max(float(np.exp(score - top)) / total, HOT_PRIOR_FLOOR)
                 chain(tokens, current, target, weight)
             current, position = target, last + 1
         if position < len(heard):
