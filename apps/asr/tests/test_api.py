@@ -67,6 +67,9 @@ def test_bad_input_gets_clear_4xx_and_worker_stays_up(client: TestClient,
                            data=form)
 
     _problem(post(b""), 422, "empty-file")
+    header_only = io.BytesIO()
+    sf.write(header_only, np.zeros(0, dtype=np.float32), 16000, format="WAV")
+    _problem(post(header_only.getvalue()), 422, "audio-empty")
     _problem(post(b"\x00\x01" * 500), 415, "unsupported-media-type")
     _problem(post(silent_flac(2 * 3600)), 413, "audio-too-long")
     _problem(post(b"RIFF" + b"\0" * 4 + b"WAVE" + b"\0" * 5_000_000), 413, "file-too-large")

@@ -15,10 +15,15 @@ router = APIRouter(tags=["transcription"])
 
 @router.post("/v1/transcriptions", summary="Transcribe a recording (WAV, FLAC, OGG)",
              responses={
-                 413: {"description": "File too large or recording too long"},
-                 415: {"description": "Not WAV, FLAC or OGG"},
-                 422: {"description": "Empty, unreadable, wrong sample format, bad field"},
-                 503: {"description": "Engine loading or busy"}})
+                 413: {"description": "`file-too-large`, `audio-too-long`"},
+                 415: {"description": "`unsupported-media-type`: not WAV, FLAC or Ogg"},
+                 422: {"description": "`empty-file` (no bytes), `audio-empty` (a well-formed "
+                                      "file whose header announces no samples), "
+                                      "`audio-unreadable`, `sample-rate-too-low`, "
+                                      "`too-many-channels`, `channel-out-of-range`, "
+                                      "`invalid-channel-roles`, `invalid-hot-words`, "
+                                      "`invalid-request`"},
+                 503: {"description": "`not-ready` (engine loading), `busy`"}})
 async def transcribe(
     request: Request,
     file: Annotated[UploadFile, File(description="WAV, FLAC or Ogg recording, any rate")],

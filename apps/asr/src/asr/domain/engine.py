@@ -18,11 +18,12 @@ Language model (`language_model`):
 
 Hot words act twice. (1) They are boosted `HOT_BOOST` times in the court model, with
 every distribution renormalised (`asr.domain.arpa`), so the first pass favours them where
-the audio is ambiguous. (2) A keyword-spotting pass (no language model) looks for them;
-where it finds one over first-pass words that differ, both readings of that stretch, with
-a word of context either side, are aligned to the audio in one grammar and the reading the
-audio supports is kept. So "card" for "court" is corrected when the audio fits "court"
-at least as well, and a spotter's false alarm over a different word is not.
+the audio is ambiguous. (2) A keyword-spotting pass (no language model) proposes them
+over the first-pass words, and so does a phone-similarity match ("card" for "court");
+the utterance is then aligned to the audio once, through the words heard with each
+proposal as an alternative path weighted as the n-gram search weighs it, and the path the
+audio supports is kept. So "car" is corrected to "court" where the audio fits "court",
+and a false alarm over a word that was said loses to it.
 """
 
 from __future__ import annotations
