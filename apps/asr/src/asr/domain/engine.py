@@ -52,6 +52,7 @@ LN_FLOOR = -99 * 2.302585  # ln p for a word a model lacks (ARPA's -99)
 # alignment grammars take their path weights unscaled, so the rescoring applies both itself
 LW, WIP = 6.5, 0.65
 MIX_LW = 1.0  # language weight when choosing between the two models' readings (tuned)
+HOT_LW = 6.5  # language weight in the hot-word alignment (tuned)
 HOT_THRESHOLD = "1e-40"  # keyword-spotting threshold for one hot word
 HOT_PRIOR_FLOOR = 1e-30  # smallest weight of a reading in the hot-word alignment
 HOT_PROPOSE = 0.4  # phone similarity at which a hot phrase is proposed for words heard
@@ -365,10 +366,10 @@ class PocketSphinxEngine:
             self._give_spotter(spotter)
         return generic if chosen == [w[0] for w in generic] else court
 
-    def _path_ln(self, model: Arpa | None, words: list[str]) -> float:
+    def _path_ln(self, model: Arpa | None, words: list[str], lw: float = LW) -> float:
         """A word sequence's language score as the n-gram search counts it:
-        LW * ln p(words) + len(words) * ln WIP."""
-        return LW * self._mixture_ln(model, words) + len(words) * float(np.log(WIP))
+        lw * ln p(words) + len(words) * ln WIP."""
+        return lw * self._mixture_ln(model, words) + len(words) * float(np.log(WIP))
 
     def _mixture_ln(self, model: Arpa | None, words: list[str]) -> float:
         """ln of COURT_MIX * p_court(words) + (1 - COURT_MIX) * p_generic(words)."""
@@ -513,8 +514,8 @@ class PocketSphinxEngine:
                 spans[-1][2].append((first, last, phrase))
             else:
                 spans.append([first, last, [(first, last, phrase)]])
-        base = self._path_ln(self._arpa, heard)
-        boost = LW * float(np.log(HOT_BOOST))
+        base = self._path_ln(self._arpa, heard, HOT_LW)
+        boost = HOT_LW * float(np.log(HOT_BOOST))
         transitions: list[tuple[int, int, float, str]] = []
         state, position = 1, 0  # state 0 starts; `state` is the next free state number
         current = 0
@@ -538,7 +539,7 @@ class PocketSphinxEngine:
                 tokens = heard[first:a] + phrase.split() + heard[b + 1 : last + 1]
                 changed = heard[:first] + tokens + heard[last + 1 :]
                 readings.append(((a, b, phrase), tokens,
-                                 self._path_ln(self._arpa, changed) - base + boost))
+                                 self._path_ln(self._arpa, changed, HOT_LW) - base + boost))
             top = max(r[2] for r in readings)
             total = sum(float(np.exp(r[2] - top)) for r in readings)
             for _proposal, tokens, score in readings:
