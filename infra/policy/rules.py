@@ -725,8 +725,11 @@ def check_log_retention(args: StackValidationArgs, report: ReportViolation) -> N
                 if any(g.urn in groups for g in _deps(rule, "remoteGroupId", SEC_GROUP)):
                     sends = True
                 prefix = rule.props.get("remoteIpPrefix")
-                if prefix and any(a in ipaddress.ip_network(str(prefix), strict=False)
-                                  for a in addresses):
+                try:
+                    net = ipaddress.ip_network(str(prefix), strict=False) if prefix else None
+                except ValueError:
+                    net = None  # an unreadable prefix reaches no collector
+                if net is not None and any(a in net for a in addresses):
                     sends = True
         if not sends:
             report(f"server {server.name} may not send its logs to a collector "
