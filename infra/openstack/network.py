@@ -145,6 +145,8 @@ class SiteZones(pulumi.ComponentResource):
         elif hop is None:
             problem = ("site-cloud:wanNextHop is not set: give the address of the court WAN's "
                        f"router in the interconnect zone {link.name} ({link.cidr})")
+        elif not _address(hop):
+            problem = f"site-cloud:wanNextHop {hop!r} is not an IPv4 address"
         elif ipaddress.ip_address(hop) not in link.cidr or hop == derive.gateway_of(link):
             problem = (f"site-cloud:wanNextHop {hop} is not a host of the interconnect zone "
                        f"{link.name} ({link.cidr}), or is the site's own router there")
@@ -156,3 +158,11 @@ class SiteZones(pulumi.ComponentResource):
         return [openstack.networking.RouterRoute(
             f"{site.name}-to-{cidr.replace('/', '_')}", router_id=self.routers["core"].id,
             destination_cidr=cidr, next_hop=hop, opts=after) for cidr in args.other_sites]
+
+
+def _address(text: str) -> bool:
+    try:
+        ipaddress.IPv4Address(text)
+    except ValueError:
+        return False
+    return True

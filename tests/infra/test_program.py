@@ -397,6 +397,7 @@ def test_the_core_router_reaches_the_other_sites_through_the_wan(production_runs
     (None, "site-cloud:wanNextHop is not set"),
     ("10.10.4.7", "not a host of the interconnect zone"),
     ("10.10.28.1", "the site's own router"),
+    ("wan-router", "is not an IPv4 address"),
 ])
 def test_a_wrong_or_missing_wan_next_hop_is_named(hop, says):
     config = stack_config(PROJECT, "primary")
