@@ -602,7 +602,11 @@ def status(estate_name: str) -> list[dict[str, Any]]:
     for ctr in labelled("container", estate_name):
         if (ctr.get("Labels") or {}).get(platform.APP_LABEL):
             continue  # a pod: the platform's status shows those
-        rows.append({"host": ctr["Names"][0], "state": ctr["State"],
+        state = ctr["State"]
+        if state == "running" and _lost({"State": {"Running": True, "Pid": ctr.get("Pid", 0)}}):
+            # the machine's processes were killed behind podman's back (a reboot, a stop)
+            state = "lost (process gone: run `courtcloud lab up`)"
+        rows.append({"host": ctr["Names"][0], "state": state,
                      "site": (ctr.get("Labels") or {}).get("io.courtcloud.site", "")})
     return rows
 

@@ -170,3 +170,23 @@ def test_the_ansible_log_is_rotated_past_its_size_keeping_the_last_one(tmp_path)
     assert lab.rotate_log(log, keep_bytes=10) is True
     assert not log.exists()
     assert (tmp_path / "ansible.log.1").read_text().startswith("a run that")
+
+
+def test_status_tells_a_lost_host_from_a_running_one(monkeypatch):
+    """After the machine's processes were killed, podman still says "running": status says
+    the host is lost (and how to recover) when its process no longer exists."""
+    import os
+
+    containers = [
+        {"Names": ["cc-primary-ops-1"], "State": "running", "Pid": os.getpid(),
+         "Labels": {"io.courtcloud.site": "primary"}},
+        {"Names": ["cc-primary-edge-1"], "State": "running", "Pid": 2**22 + 12345,
+         "Labels": {"io.courtcloud.site": "primary"}},
+        {"Names": ["cc-primary-edge-2"], "State": "exited", "Pid": 0, "Labels": {}},
+    ]
+    monkeypatch.setattr(lab, "labelled", lambda kind, estate: containers)
+    states = {row["host"]: row["state"] for row in lab.status("lab")}
+    assert states["cc-primary-ops-1"] == "running"
+    lost = states["cc-primary-edge-1"]
+    assert lost.startswith("lost") and "lab up" in lost
+    assert states["cc-primary-edge-2"] == "exited"
