@@ -34,14 +34,15 @@ def ingress_label() -> dict[str, str]:
     across the charts: the charts are its source)."""
     from courtcloud.apps import releases
 
-    labels = {json_key(chart_defaults(app).get("ingressNamespaceLabel") or {})
+    labels = {_label_items(chart_defaults(app).get("ingressNamespaceLabel") or {})
               for app in releases()}
     if len(labels) != 1:
         raise ValueError(f"the charts disagree on ingressNamespaceLabel: {sorted(labels)}")
     return dict(labels.pop())
 
 
-def json_key(mapping: dict[str, str]) -> tuple[tuple[str, str], ...]:
+def _label_items(mapping: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """A label mapping as something a set can hold."""
     return tuple(sorted((str(k), str(v)) for k, v in mapping.items()))
 
 
