@@ -178,8 +178,26 @@ def _setting(args: ResourceValidationArgs | StackValidationArgs, key: str) -> An
     return model_facts(stack).get(key) if stack else None
 
 
-def _networks(values: Iterable[str] | None) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _networks(values: Iterable[str] | None) -> list[Network]:
     return [ipaddress.ip_network(v, strict=False) for v in values or []]
+
+
+def _network(prefix: Any) -> Network | None:
+    """A rule's prefix, or None when it cannot be read (each caller says what that means)."""
+    try:
+        return ipaddress.ip_network(str(prefix), strict=False)
+    except ValueError:
+        return None
+
+
+def _admits_tcp(rule: Any, port: int) -> bool:
+    """Whether the rule lets TCP to `port` through (any protocol, or TCP, over its range)."""
+    span = _port_range(rule)
+    return (rule.props.get("protocol") in (None, "", "tcp") and span is not None
+            and span[0] <= port <= span[1])
 
 
 def _port_range(rule: Any) -> tuple[int, int] | None:
@@ -203,6 +221,10 @@ class Topology:
         for rule in _of(self.resources, SEC_GROUP_RULE):
             for group in _deps(rule, "securityGroupId", SEC_GROUP):
                 self.rules_of.setdefault(group.urn, []).append(rule)
+        self.ports_of: dict[str, list[Any]] = {}  # the ports each group is on
+        for port in _of(self.resources, PORT):
+            for group in _deps(port, "securityGroupIds", SEC_GROUP):
+                self.ports_of.setdefault(group.urn, []).append(port)
 
     def ports(self, server: Any) -> list[Any]:
         return _deps(server, "networks", PORT)
@@ -217,13 +239,8 @@ class Topology:
                 if r.props.get("direction", "ingress") == "ingress"]
 
     def admits(self, server: Any, ports: Iterable[int]) -> list[int]:
-        wanted = set(ports)
-        found = set()
-        for rule in self.ingress(server):
-            span = _port_range(rule)
-            if span and rule.props.get("protocol") in (None, "", "tcp"):
-                found |= {p for p in wanted if span[0] <= p <= span[1]}
-        return sorted(found)
+        rules = self.ingress(server)
+        return sorted({p for p in ports if any(_admits_tcp(r, p) for r in rules)})
 
     def is_database(self, server: Any) -> bool:
         roles = str((server.props.get("metadata") or {}).get("courtcloud-roles", ""))
@@ -242,10 +259,8 @@ def _world_open(props: Mapping[str, Any]) -> bool:
     if not prefix:
         # no remote at all means any address
         return not props.get("remoteGroupId") and not props.get("remoteAddressGroupId")
-    try:
-        return not ipaddress.ip_network(prefix, strict=False).is_private
-    except ValueError:
-        return True  # what cannot be read is not trusted
+    net = _network(prefix)
+    return net is None or not net.is_private  # what cannot be read is not trusted
 
 
 def _published_ports(args: ResourceValidationArgs) -> set[int]:
@@ -298,28 +313,22 @@ no_world_open_management_ports = ResourceValidationPolicy(
 
 # --- 8.1.4.4: remote administration only from the management zone ---------------------
 
-def _inside(prefix: str, zones: list[Any]) -> bool:
-    try:
-        net = ipaddress.ip_network(prefix, strict=False)
-    except ValueError:
-        return False
-    return any(net.version == z.version and net.subnet_of(z) for z in zones)
+def _inside(prefix: str, zones: list[Network]) -> bool:
+    net = _network(prefix)
+    return net is not None and any(net.version == z.version and net.subnet_of(z)
+                                   for z in zones)
 
 
 def check_management_sources(args: StackValidationArgs, report: ReportViolation) -> None:
     zones = _networks(_setting(args, "managementCidrs"))
+    topology = Topology(args.resources)
     subnet_cidrs = {s.urn: str(s.props.get("cidr")) for s in _of(args.resources, SUBNET)}
-    ports_of_group: dict[str, list[Any]] = {}
-    for port in _of(args.resources, PORT):
-        for group in _deps(port, "securityGroupIds", SEC_GROUP):
-            ports_of_group.setdefault(group.urn, []).append(port)
     for rule in _of(args.resources, SEC_GROUP_RULE):
         props = rule.props
         if props.get("direction", "ingress") != "ingress":
             continue
-        span = _port_range(rule)
-        admin = [p for p in ADMIN_PORTS if span and span[0] <= p <= span[1]]
-        if not admin or props.get("protocol") not in (None, "", "tcp"):
+        admin = [p for p in ADMIN_PORTS if _admits_tcp(rule, p)]
+        if not admin:
             continue
         where = f"rule {rule.name} admits {admin}"
         if props.get("remoteIpPrefix"):
@@ -332,9 +341,9 @@ def check_management_sources(args: StackValidationArgs, report: ReportViolation)
             report(f"{where} from a source that cannot be shown to be the management zone",
                    rule.urn)
             continue
-        members = [p for g in remote for p in ports_of_group.get(g.urn, [])]
+        members = [p for g in remote for p in topology.ports_of.get(g.urn, [])]
         outside = sorted({subnet_cidrs.get(s.urn, "?") for p in members
-                          for s in _deps(p, "fixedIps", SUBNET)
+                          for s in topology.subnets(p)
                           if not _inside(subnet_cidrs.get(s.urn, ""), zones)})
         if outside or not members:
             report(f"{where} from group {remote[0].name}, whose ports sit outside the "
@@ -362,9 +371,8 @@ def check_source_prefix(args: ResourceValidationArgs, report: ReportViolation) -
     if args.resource_type != SEC_GROUP_RULE or not args.props.get("remoteIpPrefix"):
         return
     prefix = str(args.props["remoteIpPrefix"])
-    try:
-        net = ipaddress.ip_network(prefix, strict=False)
-    except ValueError:
+    net = _network(prefix)
+    if net is None:
         report(f"remote prefix {prefix!r} cannot be read")
         return
     if net.is_private and net.num_addresses > MAX_SOURCE_ADDRESSES:
@@ -466,7 +474,7 @@ def check_anti_affinity(args: StackValidationArgs, report: ReportViolation) -> N
                            f"{_level(args)} keeps {need} hosts of a replicated role", server.urn)
             continue
         for server in servers:
-            hinted = [g for g in _deps(server, "schedulerHints", SERVER_GROUP)]
+            hinted = _deps(server, "schedulerHints", SERVER_GROUP)
             policy = hinted[0].props.get("policies") if hinted else None
             if isinstance(policy, list):
                 policy = policy[0] if policy else None
@@ -725,10 +733,7 @@ def check_log_retention(args: StackValidationArgs, report: ReportViolation) -> N
                 if any(g.urn in groups for g in _deps(rule, "remoteGroupId", SEC_GROUP)):
                     sends = True
                 prefix = rule.props.get("remoteIpPrefix")
-                try:
-                    net = ipaddress.ip_network(str(prefix), strict=False) if prefix else None
-                except ValueError:
-                    net = None  # an unreadable prefix reaches no collector
+                net = _network(prefix) if prefix else None  # unreadable: reaches no collector
                 if net is not None and any(a in net for a in addresses):
                     sends = True
         if not sends:
@@ -790,12 +795,8 @@ def _denies_all(policy: Any) -> bool:
 def _everyone(peer: Mapping[str, Any]) -> bool:
     """A peer that stands for every pod or every address."""
     if "ipBlock" in peer:
-        block = peer.get("ipBlock") or {}
-        try:
-            net = ipaddress.ip_network(str(block.get("cidr")), strict=False)
-        except ValueError:
-            return True
-        return net.prefixlen == 0 or not net.is_private
+        net = _network((peer.get("ipBlock") or {}).get("cidr"))
+        return net is None or net.prefixlen == 0 or not net.is_private
     namespaces, pods = peer.get("namespaceSelector"), peer.get("podSelector")
     every = ({}, {"matchLabels": {}})
     return namespaces in every and pods in (*every, None)
@@ -861,9 +862,8 @@ def check_port_security(args: ResourceValidationArgs, report: ReportViolation) -
         report(f"{what} with port security off: no security group applies to its traffic")
     for pair in props.get("allowedAddressPairs") or []:
         prefix = pair.get("ipAddress") if isinstance(pair, Mapping) else None
-        try:
-            net = ipaddress.ip_network(str(prefix), strict=False)
-        except ValueError:
+        net = _network(prefix)
+        if net is None:
             report(f"allowed address pair {prefix!r} cannot be read")
             continue
         if net.num_addresses > 1:
