@@ -8,6 +8,7 @@ an invalid stack stops here - before any resource is declared - with the field n
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,10 +35,15 @@ class StackModel:
 
 def stack_config() -> dict[str, Any]:
     """The courtcloud:* values Pulumi passed in (objects arrive as JSON text)."""
-    config = pulumi.Config("courtcloud")
+    return model_values(pulumi.Config("courtcloud").get)
+
+
+def model_values(get: Callable[[str], str | None]) -> dict[str, Any]:
+    """The model's keys from config text (`get` answers a key without its prefix), objects
+    read back from their JSON."""
     values: dict[str, Any] = {}
     for key in MODEL_KEYS:
-        raw = config.get(key)
+        raw = get(key)
         if raw is None:
             continue
         try:
@@ -78,4 +84,5 @@ def config_from_file(path: Path) -> dict[str, str]:
     return out
 
 
-__all__ = ["MODEL_KEYS", "PREFIX", "PROJECT_DIR", "StackModel", "config_from_file", "load"]
+__all__ = ["MODEL_KEYS", "PREFIX", "PROJECT_DIR", "StackModel", "config_from_file", "load",
+           "model_values"]

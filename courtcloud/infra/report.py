@@ -3,7 +3,6 @@ rules per tier, VM and storage totals against the white paper, and the policy ve
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from typing import Any
 
@@ -71,19 +70,13 @@ def rule_flows(run: StackRun) -> dict[str, str]:
     """Each rule's description (what it is) -> the model flows that need it."""
     if run.project_dir is None:
         return {}
-    from infra.model import MODEL_KEYS
+    from infra.model import model_values
     from infra.openstack import derive
 
     from ..model.loader import validate_config
 
-    values: dict[str, Any] = {}  # the run's own model, as the program read it
-    for key in MODEL_KEYS:
-        raw = run.config.get(f"courtcloud:{key}")
-        if raw is not None:
-            try:
-                values[key] = json.loads(raw)
-            except ValueError:
-                values[key] = raw
+    # the run's own model, read as the program read it
+    values = model_values(lambda key: run.config.get(f"courtcloud:{key}"))
     estate = validate_config(run.project_dir / f"Pulumi.{run.stack}.yaml", values)
     own = {s["name"] for s in values.get("sites") or []}
     return {rule.description: rule.flow for site in estate.sites if site.name in own

@@ -280,7 +280,11 @@ def _lost(info: dict[str, Any]) -> bool:
     behind podman's back): such a container can be neither stopped nor started, only
     removed and made again."""
     state = info["State"]
-    return bool(state["Running"]) and not Path(f"/proc/{state.get('Pid', 0)}").exists()
+    return bool(state["Running"]) and _process_gone(state.get("Pid", 0))
+
+
+def _process_gone(pid: int) -> bool:
+    return not Path(f"/proc/{pid}").exists()
 
 
 def _wait_for_boot(specs: list[HostSpec], progress: Progress) -> None:
@@ -603,7 +607,7 @@ def status(estate_name: str) -> list[dict[str, Any]]:
         if (ctr.get("Labels") or {}).get(platform.APP_LABEL):
             continue  # a pod: the platform's status shows those
         state = ctr["State"]
-        if state == "running" and _lost({"State": {"Running": True, "Pid": ctr.get("Pid", 0)}}):
+        if state == "running" and _process_gone(ctr.get("Pid", 0)):
             # the machine's processes were killed behind podman's back (a reboot, a stop)
             state = "lost (process gone: run `courtcloud lab up`)"
         rows.append({"host": ctr["Names"][0], "state": state,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from courtcloud.model import Estate, Host, HostRole, Site, ZoneKind, site_hosts
 from courtcloud.model.addressing import HOST_OFFSET, gateway
-from courtcloud.model.schema import REDUNDANT_ROLES, ComputePool, Flavor, Flow, StorageKind, Zone
+from courtcloud.model.schema import REDUNDANT_ROLES, ComputePool, Flavor, Flow, StorageKind
 
 WORLD = "0.0.0.0/0"
 # Zones whose subnets hang off the border router (the one with the external gateway);
@@ -153,10 +153,6 @@ class SubnetPlan:
     dynamic_start: str  # Neutron allocates router, DHCP and VIP ports from .2 to .9 only:
     dynamic_end: str  # hosts hold fixed addresses from HOST_OFFSET up (the model's rule)
     router: str  # "border" or "core"
-
-
-def gateway_of(zone: Zone) -> str:
-    return str(gateway(zone))
 
 
 def interconnect_routes(estate: Estate, site: Site) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ import pulumi
 import pulumi_openstack as openstack
 
 from courtcloud.model import Estate, Site, ZoneKind
+from courtcloud.model.addressing import gateway
 
 from . import derive
 
@@ -147,7 +148,7 @@ class SiteZones(pulumi.ComponentResource):
                        f"router in the interconnect zone {link.name} ({link.cidr})")
         elif not _address(hop):
             problem = f"site-cloud:wanNextHop {hop!r} is not an IPv4 address"
-        elif ipaddress.ip_address(hop) not in link.cidr or hop == derive.gateway_of(link):
+        elif ipaddress.ip_address(hop) not in link.cidr or hop == str(gateway(link)):
             problem = (f"site-cloud:wanNextHop {hop} is not a host of the interconnect zone "
                        f"{link.name} ({link.cidr}), or is the site's own router there")
         if problem:

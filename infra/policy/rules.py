@@ -39,6 +39,11 @@ from pulumi_policy import (
 from courtcloud.model import requirements
 from courtcloud.model.schema import REDUNDANT_ROLES
 
+# Plain data from the model (no Pulumi): the program's own derivations, so that the pack's
+# defaults are the program's (a replicated pool larger than the site's hypervisors may use
+# soft anti-affinity; hard would leave its extra hosts unschedulable).
+from infra.openstack.derive import DEFAULT_HYPERVISORS, encrypted_backends
+
 STANDARD = "GB/T 22239-2019"
 VERSION = "level 3"
 
@@ -84,10 +89,6 @@ ADMIN_PORTS = [22, 23, 3389, 5900, 5985, 5986]
 # one is a database server, whatever its metadata says. PostgreSQL, MySQL, Oracle, SQL
 # Server, Dameng, Kingbase, MongoDB, etcd. (Caches hold nothing of record.)
 DATABASE_PORTS = [5432, 3306, 1521, 1433, 5236, 54321, 27017, 2379]
-# Hypervisors a site's servers land on, when the policy config and the stack do not say:
-# a replicated pool larger than this may use soft anti-affinity (hard would leave its
-# extra hosts unschedulable). The program's default (infra/openstack/derive.py).
-DEFAULT_HYPERVISORS = 16
 # The broadest source a rule may name: a zone (the model's zones are /22 at most).
 MAX_SOURCE_ADDRESSES = 1024
 NOVA_EPHEMERAL_ENCRYPTION = "hw:ephemeral_encryption"
@@ -139,9 +140,10 @@ def model_facts(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
     """The policy config a stack gets by default, from its own site model: the storage back
     ends that encrypt, the management zones (of the whole estate), and the registry its
     images come from. Empty when the stack has no file here (then give the config)."""
-    from courtcloud.model import StorageKind, load_project_estate
+    from courtcloud.model import load_project_estate
     from courtcloud.model.loader import read_stack
     from courtcloud.model.schema import ZoneKind
+    from infra.model import config_from_file
 
     path = project_dir / f"Pulumi.{stack}.yaml"
     if not path.is_file():
@@ -150,15 +152,12 @@ def model_facts(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
     estate = load_project_estate(project_dir, stack_file.estate)
     own = {s.get("name") for s in stack_file.config.get("sites") or [] if isinstance(s, dict)}
     facts: dict[str, Any] = {
-        "encryptedBackends": sorted(
-            f"ceph-{pool.name}" for site in estate.sites if site.name in own
-            for pool in site.storage_pools if pool.kind is StorageKind.block and pool.encrypted),
+        "encryptedBackends": sorted(b for site in estate.sites if site.name in own
+                                    for b in encrypted_backends(site)),
         "managementCidrs": sorted(str(z.cidr) for site in estate.sites for z in site.zones
                                   if z.kind is ZoneKind.management),
     }
-    import yaml
-
-    raw = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("config") or {}
+    raw = config_from_file(path)  # the cloud's keys, as Pulumi hands them to the program
     registry = raw.get("site-k8s:registry")
     if registry:
         facts["registries"] = [registry]
